@@ -1,0 +1,28 @@
+"""The museum exhibit server: create_app builds the Flask application in a short list of steps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from museum.config import PROJECT_ROOT, ensure_secret_key, load_settings
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application over the configured data directory."""
+    from museum import web
+    from museum.catalogue.service import open_catalogue
+    from museum.public import bp as public_bp
+
+    settings = ensure_secret_key(load_settings(overrides))
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
+                static_folder=str(PROJECT_ROOT / "static"))
+    web.configure(app, settings)
+    catalogue = open_catalogue(settings)
+    web.prepare_catalogue(app, catalogue)
+    app.register_blueprint(public_bp)
+    web.register_error_pages(app)
+    web.add_security_headers(app)
+    return app

@@ -1,0 +1,1 @@
+"""The catalogue: models, queries, use cases and the revision log; never imports Flask."""

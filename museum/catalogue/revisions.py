@@ -1,0 +1,119 @@
+"""The revision log: append one row per write, inside the write's own transaction, and read it back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from museum.catalogue.models import Collection, Image, Institution, Item, Revision
+
+
+def _plain(value: Any) -> Any:
+    """Return a JSON-safe copy of a column value."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+def image_snapshot(image: Image) -> dict[str, Any]:
+    """Return the recorded state of one image."""
+    return {
+        "sha256": image.sha256,
+        "format": image.format,
+        "mime_type": image.mime_type,
+        "width": image.width,
+        "height": image.height,
+        "byte_size": image.byte_size,
+        "original_filename": image.original_filename,
+        "caption": image.caption,
+        "alt_text": image.alt_text,
+        "rights": image.rights,
+    }
+
+
+ITEM_FIELDS = (
+    "id", "accession_number", "title", "title_alt", "object_type", "period", "date_display",
+    "begin_year", "end_year", "creator", "medium", "dimensions", "provenance", "inscriptions",
+    "description", "credit_line", "rights", "rights_url", "source_url", "subjects", "status",
+    "featured",
+)
+
+
+def item_snapshot(item: Item, collection_slug: str, institution_slug: str | None) -> dict[str, Any]:
+    """Return the full state of an item as the revision log keeps it."""
+    snap = {name: _plain(getattr(item, name)) for name in ITEM_FIELDS}
+    snap["collection"] = collection_slug
+    snap["institution"] = institution_slug
+    snap["images"] = [image_snapshot(img) for img in item.images]
+    return snap
+
+
+def collection_snapshot(collection: Collection, institution_slug: str) -> dict[str, Any]:
+    """Return the full state of a collection as the revision log keeps it."""
+    return {
+        "slug": collection.slug,
+        "institution": institution_slug,
+        "title": dict(collection.title),
+        "summary": dict(collection.summary),
+        "credits": dict(collection.credits),
+        "licence_name": collection.licence_name,
+        "licence_url": collection.licence_url,
+        "position": collection.position,
+        "cover_item_id": collection.cover_item_id,
+        "featured_item_ids": list(collection.featured_item_ids),
+    }
+
+
+def institution_snapshot(institution: Institution) -> dict[str, Any]:
+    """Return the full state of an institution as the revision log keeps it."""
+    return {
+        "slug": institution.slug,
+        "name": dict(institution.name),
+        "url": institution.url,
+        "address": dict(institution.address),
+    }
+
+
+def record_revision(session: Session, *, entity: str, entity_id: str, action: str,
+                    snapshot: dict[str, Any], actor: str = "system",
+                    batch: str | None = None) -> Revision:
+    """Append a revision to the current transaction; the caller commits it with the change."""
+    if session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL hands out sequence numbers at insert time, so two concurrent writers could
+        # commit seq 8 before seq 7 and a follower that has read 8 would never see 7. Holding
+        # this lock until commit makes commit order equal sequence order (writes are rare).
+        session.execute(text("LOCK TABLE revision IN SHARE ROW EXCLUSIVE MODE"))
+    revision = Revision(entity=entity, entity_id=entity_id, action=action, actor=actor,
+                        batch=batch, snapshot=snapshot)
+    session.add(revision)
+    session.flush()
+    return revision
+
+
+def latest_sequence(session: Session) -> int:
+    """Return the sequence number of the newest revision, 0 when the log is empty."""
+    return int(session.scalar(select(func.coalesce(func.max(Revision.seq), 0))) or 0)
+
+
+def revisions_after(session: Session, seq: int, limit: int = 1000) -> Sequence[Revision]:
+    """Return up to limit revisions newer than seq, oldest first."""
+    return session.scalars(
+        select(Revision).where(Revision.seq > seq).order_by(Revision.seq).limit(limit)
+    ).all()
+
+
+def history_of(session: Session, entity: str, entity_id: str) -> Sequence[Revision]:
+    """Return every revision of one entity, oldest first."""
+    return session.scalars(
+        select(Revision)
+        .where(Revision.entity == entity, Revision.entity_id == entity_id)
+        .order_by(Revision.seq)
+    ).all()

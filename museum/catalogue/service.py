@@ -1,0 +1,314 @@
+"""Use cases of the catalogue: open it, read pages of it, keep the index following the log, check it.
+
+Every function takes the Catalogue handle; none reads a request or session, so the CLI, the
+web views and the tests call the same code.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from museum.catalogue import store
+from museum.catalogue.db import make_engine, make_session_factory
+from museum.catalogue.migrate import upgrade_to_head
+from museum.catalogue.models import Collection, Image, Item
+from museum.catalogue.revisions import latest_sequence, revisions_after
+from museum.config import Settings
+from museum.images.derivatives import (
+    DERIVATIVE_FORMATS,
+    DERIVATIVE_SIZES,
+    UnknownDerivative,
+    ensure_derivative,
+)
+from museum.images.ingest import original_path
+from museum.search.index import SearchIndex, SearchPage
+from museum.search.schema import item_document
+
+MAX_PAGE = 10_000
+
+
+@dataclass
+class Catalogue:
+    """Everything a use case needs: settings, database sessions and this process's index handle."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    index: SearchIndex
+    _index_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def open_catalogue(settings: Settings, migrate: bool = True) -> Catalogue:
+    """Connect to the database (creating or upgrading its tables) and open the index directory."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    if migrate:
+        upgrade_to_head(engine)
+    return Catalogue(settings=settings, engine=engine, sessions=make_session_factory(engine),
+                     index=SearchIndex(settings.index_dir))
+
+
+def close_catalogue(cat: Catalogue) -> None:
+    """Release the index handle and the connection pool."""
+    cat.index.close()
+    cat.engine.dispose()
+
+
+# ----- the catalogue revision ------------------------------------------------------------
+
+
+def catalogue_revision(cat: Catalogue) -> int:
+    """Return the newest revision sequence number; every write increases it."""
+    with cat.sessions() as session:
+        return latest_sequence(session)
+
+
+# ----- the index follows the revision log ------------------------------------------------
+
+
+def index_fields(item: Item) -> dict[str, Any]:
+    """Return the plain values the index document of an item is made from."""
+    institution = item.institution or item.collection.institution
+    return {
+        "id": item.id,
+        "collection": item.collection.slug,
+        "collection_title": " ".join(str(v) for v in item.collection.title.values()),
+        "institution": institution.slug,
+        "institution_name": " ".join(str(v) for v in institution.name.values()),
+        "title": item.title,
+        "title_alt": item.title_alt,
+        "creator": item.creator,
+        "object_type": item.object_type,
+        "period": item.period,
+        "date_display": item.date_display,
+        "medium": item.medium,
+        "dimensions": item.dimensions,
+        "accession_number": item.accession_number,
+        "credit_line": item.credit_line,
+        "subjects": list(item.subjects or []),
+        "description": item.description,
+        "inscriptions": item.inscriptions,
+        "provenance": item.provenance,
+        "has_image": bool(item.images),
+        "begin_year": item.begin_year,
+        "sort_title": item.sort_title,
+    }
+
+
+def _documents_for(session: Session, item_ids: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return index documents for the published items among ids, and the ids to delete."""
+    loaded = store.items_in(session, item_ids)
+    upserts: list[dict[str, Any]] = []
+    deletions: list[str] = []
+    for item_id in item_ids:
+        item = loaded.get(item_id)
+        if item is None or item.status != store.PUBLISHED:
+            deletions.append(item_id)
+        else:
+            upserts.append(item_document(index_fields(item)))
+    return upserts, deletions
+
+
+def catch_up_index(cat: Catalogue) -> int:
+    """Apply every revision newer than the index's last applied one; return the new sequence."""
+    with cat._index_lock:
+        applied = cat.index.applied_sequence()
+        with cat.sessions() as session:
+            while True:
+                batch = revisions_after(session, applied, limit=2000)
+                if not batch:
+                    return applied
+                item_ids: list[str] = []
+                for rev in batch:
+                    if rev.entity == "item":
+                        item_ids.append(rev.entity_id)
+                    elif rev.entity == "collection":
+                        # A collection's title is indexed with its items: refresh them all.
+                        coll = store.collection_by_slug(session, rev.entity_id)
+                        if coll is not None:
+                            item_ids.extend(i.id for i in coll.items)
+                unique_ids = list(dict.fromkeys(item_ids))
+                upserts, deletions = _documents_for(session, unique_ids)
+                if not cat.index.apply(upserts, deletions, batch[-1].seq):
+                    # Another worker holds the writer and is applying the same log.
+                    return applied
+                applied = batch[-1].seq
+
+
+def reindex(cat: Catalogue) -> int:
+    """Rebuild the whole index beside the live one and swap it in; return the document count."""
+    with cat._index_lock, cat.sessions() as session:
+        seq = latest_sequence(session)
+        ids = sorted(store.published_ids(session))
+
+        def documents() -> Iterator[dict[str, Any]]:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                loaded = store.items_in(session, chunk)
+                for item_id in chunk:
+                    yield item_document(index_fields(loaded[item_id]))
+
+        return cat.index.rebuild(documents(), seq)
+
+
+# ----- public reads ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CollectionCard:
+    """A collection with what its card shows."""
+
+    collection: Collection
+    item_count: int
+    cover: Image | None
+
+
+@dataclass(frozen=True)
+class HomePage:
+    """What the home page shows."""
+
+    featured: list[Item]
+    collections: list[CollectionCard]
+    item_total: int
+
+
+@dataclass(frozen=True)
+class CollectionPage:
+    """One page of a collection's grid."""
+
+    collection: Collection
+    items: list[Item]
+    total: int
+    page: int
+    pages: int
+    sort: str
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """An item with its neighbours in the collection."""
+
+    item: Item
+    previous: Item | None
+    next: Item | None
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """One page of search results with the items loaded from the catalogue."""
+
+    query: str
+    hits: list[tuple[Item, str]]
+    total: int
+    page: int
+    pages: int
+
+
+def _cover(session: Session, collection: Collection) -> Image | None:
+    """Return the cover image of a collection: the chosen item's, else any published item's."""
+    if collection.cover_item_id:
+        item = store.item_by_id(session, collection.cover_item_id)
+        if item is not None and item.status == store.PUBLISHED and item.images:
+            return item.images[0]
+    items, _ = store.published_page(session, collection.id, "title", 0, 50)
+    for item in items:
+        if item.images:
+            return item.images[0]
+    return None
+
+
+def _cards(session: Session) -> list[CollectionCard]:
+    """Return every collection as a card with its published count and cover."""
+    counts = store.published_counts(session)
+    return [CollectionCard(collection=c, item_count=counts.get(c.id, 0), cover=_cover(session, c))
+            for c in store.all_collections(session)]
+
+
+def home_page(cat: Catalogue, featured_limit: int = 8) -> HomePage:
+    """Return the featured items and the collections for the home page."""
+    with cat.sessions() as session:
+        cards = _cards(session)
+        return HomePage(featured=store.featured_items(session, featured_limit), collections=cards,
+                        item_total=sum(card.item_count for card in cards))
+
+
+def collections_page(cat: Catalogue) -> list[CollectionCard]:
+    """Return every collection as a card."""
+    with cat.sessions() as session:
+        return _cards(session)
+
+
+def clamp_page(page: int) -> int:
+    """Return page bounded to 1..MAX_PAGE so odd URLs still get a page."""
+    return min(max(page, 1), MAX_PAGE)
+
+
+def collection_page(cat: Catalogue, slug: str, page: int, sort: str) -> CollectionPage | None:
+    """Return one page of a collection's published items, or None if there is no such collection."""
+    per_page = cat.settings.page_size
+    sort = sort if sort in store.ITEM_SORTS else "title"
+    page = clamp_page(page)
+    with cat.sessions() as session:
+        collection = store.collection_by_slug(session, slug)
+        if collection is None:
+            return None
+        items, total = store.published_page(session, collection.id, sort,
+                                            (page - 1) * per_page, per_page)
+        pages = max(1, -(-total // per_page))
+        return CollectionPage(collection=collection, items=items, total=total, page=page,
+                              pages=pages, sort=sort)
+
+
+def item_page(cat: Catalogue, item_id: str) -> ItemPage | None:
+    """Return a published item with its neighbours, or None if the public may not see it."""
+    with cat.sessions() as session:
+        item = store.item_by_id(session, item_id)
+        if item is None or item.status != store.PUBLISHED:
+            return None
+        previous, following = store.neighbours(session, item)
+        return ItemPage(item=item, previous=previous, next=following)
+
+
+def search(cat: Catalogue, text: str, page: int) -> SearchResults:
+    """Return one page of published items matching text, with highlighted snippets."""
+    text = text.strip()[:500]
+    page = clamp_page(page)
+    per_page = cat.settings.page_size
+    if not text:
+        return SearchResults(query="", hits=[], total=0, page=1, pages=1)
+    catch_up_index(cat)
+    found: SearchPage = cat.index.search(text, page, per_page)
+    with cat.sessions() as session:
+        items = {i.id: i for i in store.items_by_ids(session, found.ids)}
+    hits = [(items[h.item_id], h.snippet) for h in found.hits
+            if h.item_id in items and items[h.item_id].status == store.PUBLISHED]
+    pages = max(1, -(-found.total // per_page))
+    return SearchResults(query=text, hits=hits, total=found.total, page=found.page, pages=pages)
+
+
+# ----- images for the public -------------------------------------------------------------
+
+
+def public_derivative(cat: Catalogue, sha256: str, size: str, fmt: str) -> Path | None:
+    """Return a derivative file of a published item's image, rendering it if needed; else None."""
+    if size not in DERIVATIVE_SIZES or fmt not in DERIVATIVE_FORMATS or len(sha256) != 64:
+        return None
+    with cat.sessions() as session:
+        image = store.published_image_by_hash(session, sha256)
+        if image is None:
+            return None
+        fmt_name = image.format
+    original = original_path(cat.settings.originals_dir, sha256, fmt_name)
+    if not original.is_file():
+        return None
+    try:
+        return ensure_derivative(original, cat.settings.derivatives_dir, sha256, size, fmt)
+    except UnknownDerivative:
+        return None

@@ -1,0 +1,1 @@
+"""Image handling: ingest of originals and derivatives; never imports Flask."""

@@ -1,0 +1,120 @@
+"""Cross-cutting web concerns: extension set-up, the page cache key, error pages, security headers."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+from typing import Any, cast
+
+from flask import Flask, Response, current_app, g, render_template, request
+from flask_babel import get_locale
+from werkzeug.exceptions import HTTPException
+
+from museum.catalogue.importing import import_default_exhibit_if_empty
+from museum.catalogue.service import Catalogue, catalogue_revision
+from museum.config import Settings
+from museum.extensions import babel, cache
+from museum.i18n import HTML_LANG, LOCALES, localised, select_locale
+
+CATALOGUE_KEY = "museum.catalogue"
+
+
+def configure(app: Flask, settings: Settings) -> None:
+    """Load settings into the app and initialise Babel and the page cache."""
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MUSEUM_SETTINGS=settings,
+        BABEL_DEFAULT_LOCALE="zh_Hans",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=settings.max_image_bytes + 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    if settings.cache_redis_url:
+        app.config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=settings.cache_redis_url,
+                          CACHE_KEY_PREFIX="museum:")
+    else:
+        app.config.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=2000)
+    app.config["CACHE_DEFAULT_TIMEOUT"] = settings.cache_timeout
+    babel.init_app(app, locale_selector=select_locale)
+    cache.init_app(app)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        locale = str(get_locale() or "zh_Hans")
+        locale = locale if locale in LOCALES else "zh_Hans"
+        site_name = {"en": settings.site_name_en, "zh-Hant": settings.site_name_zh_hant,
+                     "zh-Hans": settings.site_name_zh_hans}
+        return {"locale": locale, "html_lang": HTML_LANG[locale], "locales": LOCALES,
+                "site_name": localised(site_name, locale), "site_notice": settings.site_notice}
+
+    @app.template_filter("localised")
+    def _localised(labels: Any) -> str:
+        locale = str(get_locale() or "zh_Hans")
+        return localised(labels, locale)
+
+
+def prepare_catalogue(app: Flask, catalogue: Catalogue) -> None:
+    """Attach the catalogue and import the default exhibit on first start (once, under a lock)."""
+    app.extensions[CATALOGUE_KEY] = catalogue
+    lock_path = catalogue.settings.data_dir / ".museum-init.lock"
+    with lock_path.open("w") as lock_file:
+        # Several gunicorn workers may start together; one imports, the others then see data.
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        import_default_exhibit_if_empty(catalogue)
+
+
+def current_catalogue() -> Catalogue:
+    """Return the catalogue of the running app."""
+    return cast(Catalogue, current_app.extensions[CATALOGUE_KEY])
+
+
+def page_cache_key() -> str:
+    """Return the cache key of a public page: catalogue revision, locale and full query string."""
+    revision = getattr(g, "catalogue_revision", None)
+    if revision is None:
+        revision = g.catalogue_revision = catalogue_revision(current_catalogue())
+    raw = f"{revision}|{get_locale()}|{request.path}|{request.query_string.decode('latin-1')}"
+    return "page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def register_error_pages(app: Flask) -> None:
+    """Render HTTP errors and unexpected exceptions inside the site layout."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[str, int]:
+        code = exc.code or 500
+        template = "errors/404.html" if code == 404 else "errors/error.html"
+        return render_template(template, code=code, error=exc), code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[str, int]:
+        app.logger.exception("unhandled error on %s", request.path)
+        return render_template("errors/500.html", code=500), 500
+
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "style-src 'self'",
+    "script-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def add_security_headers(app: Flask) -> None:
+    """Add the security headers every response carries."""
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html":
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
+        return response

@@ -67,6 +67,13 @@ _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 # own validations take turns; ingest is an editorial action, not a hot path.
 _VALIDATION_LOCK = threading.Lock()
 
+# Modes open_for_display knows how to turn into RGB or RGBA; anything else a decoder
+# produces is refused at ingest rather than failing later on every page view.
+_DISPLAYABLE_MODES = frozenset(
+    {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV", "I", "F"}
+    | {"I;16", "I;16B", "I;16L", "I;16N"}
+)
+
 # EXIF orientations that turn the picture by a quarter, swapping width and height.
 _QUARTER_TURNS = frozenset({5, 6, 7, 8})
 
@@ -242,6 +249,8 @@ def _decode_all_frames(data: bytes, filename: str, max_pixels: int) -> tuple[str
     with _identify(data, filename) as image:
         image_format = _FORMAT_ALIASES.get(str(image.format), str(image.format))
         width, height = image.size
+        if image.mode not in _DISPLAYABLE_MODES:
+            raise ImageRejected(f"unsupported colour mode {image.mode}", filename)
         orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
         decoded = 0
         # Seeking is where Pillow checks GIF frame extents, and every frame is decoded so
@@ -357,10 +366,12 @@ def _to_eight_bit(image: Image.Image) -> Image.Image:
         return image.convert("RGBA" if has_alpha else "RGB")
     if mode in ("L", "RGB") and "transparency" in image.info:
         return image.convert("LA" if mode == "L" else "RGBA")
-    if mode == "RGBa":
-        return image.convert("RGBA")
-    if mode == "La":
-        return image.convert("LA")
+    if mode == "LAB":
+        # Pillow's plain LAB -> RGB conversion reinterprets the channels, so go through lcms.
+        converted = ImageCms.profileToProfile(
+            image, ImageCms.createProfile("LAB"), _srgb_profile(), outputMode="RGB"
+        )
+        return image if converted is None else converted
     if mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
         return image
     return image.convert("RGB")

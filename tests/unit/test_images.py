@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PIL import ExifTags, Image, ImageStat
+from PIL import ExifTags, Image, ImageCms, ImageStat
 
 from museum.images.derivatives import (
     DERIVATIVE_FORMATS,
@@ -113,9 +113,7 @@ def test_sample_is_accepted_or_refused_as_expected(name: str, tmp_path: Path) ->
             ingest_image(data, tmp_path / "originals", filename=name)
         assert expected.reason in refusal.value.reason
         assert str(refusal.value).startswith(f"{name}: ")
-        assert not (tmp_path / "originals").exists() or not any(
-            path.is_file() for path in (tmp_path / "originals").rglob("*")
-        )
+        assert not any(path.is_file() for path in tmp_path.rglob("*"))
         return
     stored = ingest_image(data, tmp_path / "originals", filename=name)
     assert stored.format == expected.format
@@ -231,6 +229,19 @@ def test_gif_is_accepted_and_shows_its_first_frame(tmp_path: Path) -> None:
     displayed = open_for_display(stored.path)
     assert displayed.mode == "RGB"
     assert displayed.getpixel((5, 5)) == (0, 0, 255)
+
+
+def test_cielab_tiff_displays_with_its_real_colours(tmp_path: Path) -> None:
+    srgb, lab = ImageCms.createProfile("sRGB"), ImageCms.createProfile("LAB")
+    brick = Image.new("RGB", (8, 8), (200, 30, 40))
+    as_lab = ImageCms.profileToProfile(brick, srgb, lab, outputMode="LAB")
+    assert as_lab is not None
+    buffer = io.BytesIO()
+    as_lab.save(buffer, "TIFF")
+    displayed = open_for_display(ingest_image(buffer.getvalue(), tmp_path).path)
+    pixel = displayed.getpixel((0, 0))
+    assert isinstance(pixel, tuple)
+    assert all(abs(got - want) <= 3 for got, want in zip(pixel, (200, 30, 40), strict=True))
 
 
 def test_camera_mpo_jpeg_is_stored_as_jpeg(tmp_path: Path) -> None:

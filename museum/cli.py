@@ -9,9 +9,15 @@ from typing import Any
 
 import click
 
-from museum.catalogue.importing import ImportFailed, import_default_exhibit_if_empty, import_path
-from museum.catalogue.service import Catalogue, catch_up_index, close_catalogue, open_catalogue, reindex
 from museum.catalogue import store
+from museum.catalogue.importing import ImportFailed, import_default_exhibit_if_empty, import_path
+from museum.catalogue.service import (
+    Catalogue,
+    catch_up_index,
+    close_catalogue,
+    open_catalogue,
+    reindex,
+)
 from museum.config import Settings, ensure_secret_key, load_settings
 from museum.images.ingest import original_path
 

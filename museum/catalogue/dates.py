@@ -12,7 +12,8 @@ _DASH = r"\s*(?:-|–|—|to|~|－)\s*"
 _CIRCA = r"(?:c\.|ca\.|circa|about|約|约)?\s*"
 _ERA = r"\s*(?P<era>bce|b\.c\.e\.|bc|b\.c\.|ce|c\.e\.|ad|a\.d\.)?"
 
-_RANGE = re.compile(rf"^{_CIRCA}(?P<a>\d{{1,4}}){_ERA}{_DASH}{_CIRCA}(?P<b>\d{{1,4}}){_ERA.replace('era', 'era2')}$", re.I)
+_ERA2 = _ERA.replace("era", "era2")
+_RANGE = re.compile(rf"^{_CIRCA}(?P<a>\d{{1,4}}){_ERA}{_DASH}{_CIRCA}(?P<b>\d{{1,4}}){_ERA2}$", re.I)
 _YEAR = re.compile(rf"^{_CIRCA}(?P<a>\d{{1,4}}){_ERA}\??$", re.I)
 _DECADE = re.compile(rf"^{_CIRCA}(?P<a>\d{{3}}0)'?s$", re.I)
 _CENTURY = re.compile(

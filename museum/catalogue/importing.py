@@ -469,9 +469,7 @@ class _Importer:
         """Validate rows and write the good ones in batches."""
         seen: dict[str, int] = {}
         pending: list[ItemSpec] = []
-        done = 0
-        for line, row in rows:
-            done += 1
+        for done, (line, row) in enumerate(rows, start=1):
             item_id = clean_text(row.get("id", ""))
             try:
                 fields = validate_row(row, known_institutions=known_institutions,
@@ -509,7 +507,7 @@ class _Importer:
                 except SQLAlchemyError as exc:
                     self.report.refused.append(RowProblem(
                         source, spec.line, spec.fields["id"],
-                        f"the database refused the row ({type(exc.orig or exc).__name__})"))
+                        f"the database refused the row ({type(getattr(exc, 'orig', None) or exc).__name__})"))
             return
         self.report.created += counts[0]
         self.report.updated += counts[1]

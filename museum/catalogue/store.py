@@ -67,7 +67,7 @@ def items_by_ids(session: Session, item_ids: Sequence[str]) -> list[Item]:
     return [by_id[i] for i in item_ids if i in by_id]
 
 
-def _ordered(query: Select[tuple[Item]], sort: str) -> Select[tuple[Item]]:
+def _ordered(query: Select[Item], sort: str) -> Select[Item]:
     """Apply one of ITEM_SORTS to an item query, with the id as a stable tie-breaker."""
     if sort == "date":
         return query.order_by(Item.begin_year.is_(None), Item.begin_year, Item.sort_title, Item.id)

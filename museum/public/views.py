@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import ParamSpec, cast
 from urllib.parse import urlsplit
 
 from flask import Response, abort, make_response, redirect, render_template, request, send_file
@@ -15,6 +17,7 @@ from museum.public import bp
 from museum.web import current_catalogue, page_cache_key
 
 ONE_YEAR = 365 * 24 * 3600
+P = ParamSpec("P")
 
 
 def _page_arg() -> int:
@@ -23,9 +26,10 @@ def _page_arg() -> int:
     return int(raw) if raw.isdigit() and len(raw) < 7 else 1
 
 
-def cached_page(view):  # type: ignore[no-untyped-def]
+def cached_page(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     """Cache a GET view under the catalogue revision, locale and full query string."""
-    return cache.cached(make_cache_key=lambda *a, **k: page_cache_key())(view)
+    return cast(Callable[P, ResponseReturnValue],
+                cache.cached(make_cache_key=lambda *a, **k: page_cache_key())(view))
 
 
 @bp.get("/")

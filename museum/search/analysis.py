@@ -74,10 +74,8 @@ class MixedScriptTokenizer(Tokenizer):  # type: ignore[misc]
         pos = start_pos
         for match in TOKEN_PATTERN.finditer(value):
             raw = match.group(0)
-            if match.lastgroup == "han":
-                text = fold_han(raw)
-            else:
-                text = unicodedata.normalize("NFKC", raw).replace("’", "'")
+            is_han = match.lastgroup == "han"
+            text = fold_han(raw) if is_han else unicodedata.normalize("NFKC", raw).replace("’", "'")
             token.text = text
             token.boost = 1.0
             token.stopped = False

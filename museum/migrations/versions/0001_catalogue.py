@@ -1,7 +1,7 @@
 """catalogue: institution, collection, item, image, revision
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-29 03:03:26.692439
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = '0001'
 down_revision = None

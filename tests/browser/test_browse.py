@@ -315,11 +315,13 @@ def test_visitor_journey(watched: tuple[Page, Watch], viewport: Viewport, live_s
                                   else ("zh-Hans", "简体", "测试绘画"))
     page.locator(".lang-switch a", has_text=label).click()
     expect(page.locator("html")).to_have_attribute("lang", other_script)
+    page.wait_for_load_state("load")  # leaving earlier would abort this page's own requests
     assert urlsplit(page.url).path == "/"
     expect(page.locator(".lang-switch a.current")).to_have_text(label)
     expect(page.locator(".collection-card .card-title")).to_have_text(title)
     page.locator(".lang-switch a", has_text="EN").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.wait_for_load_state("load")
     expect(page.locator(".collection-card .card-title")).to_have_text("Test Paintings")
     expect(page.locator(".main-nav a").first).to_have_text("Collections")
     expect(page.locator(".brand")).to_contain_text("City Museums Online")
@@ -361,6 +363,7 @@ def test_language_switch_translates_the_interface(watched: tuple[Page, Watch]) -
     for label in ("简体", "繁體", "EN"):
         page.locator(".lang-switch a", has_text=label).click()
         expect(page.locator(".lang-switch a.current")).to_have_text(label)
+        page.wait_for_load_state("load")
         texts[label] = (page.locator(".main-nav").inner_text(),
                         page.locator(".search-bar button").inner_text())
     assert len(set(texts.values())) == 3, f"the interface reads the same in two languages: {texts}"

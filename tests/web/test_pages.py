@@ -141,8 +141,9 @@ def test_search_finds_the_painting_in_either_script(shared_client: FlaskClient, 
 def test_search_snippets_escape_stored_text(make_app: AppFactory, tmp_path: Path) -> None:
     app = make_app()
     csv_path = tmp_path / "xss.csv"
-    csv_path.write_text('id,title,description\nx:1,Evil <script>alert(1)</script>,"<img src=x onerror=alert(2)> bronze"\n',
-                        encoding="utf-8")
+    csv_path.write_text(
+        'id,title,description\nx:1,Evil <script>alert(1)</script>,"<img src=x onerror=alert(2)> bronze"\n',
+        encoding="utf-8")
     with app.app_context():
         import_path(current_catalogue(), csv_path, collection="xss")
     client = app.test_client()

@@ -195,10 +195,13 @@ class SearchIndex:
         """Yield an up-to-date searcher of the live generation."""
         with self._lock:
             ix = self._open()
+            if self._searcher is not None and not self._searcher.up_to_date():
+                # A fresh searcher rather than refresh(): Whoosh's reader reuse fails when the
+                # old reader was the empty one of a brand-new index.
+                self._searcher.close()
+                self._searcher = None
             if self._searcher is None:
                 self._searcher = ix.searcher()
-            else:
-                self._searcher = self._searcher.refresh()
             yield self._searcher
 
     def parse(self, text: str) -> Query:

@@ -14,6 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from museum import create_app
+from museum.catalogue.service import close_catalogue
+from museum.web import CATALOGUE_KEY
 
 DATA = Path(__file__).resolve().parent / "data"
 TEST_EXHIBIT = DATA / "exhibit"
@@ -24,8 +26,9 @@ AppFactory = Callable[..., Flask]
 
 
 @pytest.fixture
-def make_app(tmp_path: Path) -> AppFactory:
+def make_app(tmp_path: Path) -> Iterator[AppFactory]:
     """Return a factory of apps over a fresh data directory holding the tiny test exhibit."""
+    made: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
         settings: dict[str, Any] = {"data_dir": str(tmp_path / "data"),
@@ -33,9 +36,13 @@ def make_app(tmp_path: Path) -> AppFactory:
         settings.update(overrides)
         app = create_app(settings)
         app.config["TESTING"] = True
+        made.append(app)
         return app
 
-    return factory
+    yield factory
+    # Release connections before a test database is dropped.
+    for app in made:
+        close_catalogue(app.extensions[CATALOGUE_KEY])
 
 
 @pytest.fixture

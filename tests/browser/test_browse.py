@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -25,9 +25,12 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.browser.conftest import REPO, LiveServer
+if TYPE_CHECKING:
+    from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
 
 COLLECTION_URL = "/collections/test-paintings"
 HARVESTERS = "met:435809"

@@ -44,7 +44,7 @@ def test_analyzer_folds_scripts_and_keeps_offsets_on_the_original() -> None:
     assert ("harvest", 3, 8, 18) in tokens
     assert ("cafe", 4, 20, 24) in tokens
     assert [t[0] for t in tokens if t[0] in "青铜器"] == ["青", "铜", "器"]
-    for word, _pos, start, end in tokens:
+    for _word, _pos, start, end in tokens:
         # Offsets point at the original text, whatever the folding did.
         assert end - start >= 1 and text[start:end]
     assert fold_text("麥積山 青銅器") == "麦积山 青铜器"

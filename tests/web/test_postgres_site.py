@@ -16,7 +16,7 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.mark.postgres
-def test_site_runs_on_postgresql(make_app: AppFactory, pg_url: str) -> None:
+def test_site_runs_on_postgresql(pg_url: str, make_app: AppFactory) -> None:
     app = make_app(database_url=pg_url)
     client = app.test_client()
     assert "The Harvesters" in client.get("/?lang=en").data.decode()

@@ -258,3 +258,10 @@ def test_redis_cache_backend_is_used_when_configured(make_app: AppFactory) -> No
     finally:
         conn.flushdb()
         conn.close()
+
+
+def test_site_notice_is_shown_on_every_public_page(make_app: AppFactory) -> None:
+    client = make_app(site_notice="博物館閉館期間，歡迎參觀線上展覽").test_client()
+    for url in ("/", "/collections", "/items/met:435809", "/search?q=x", "/missing-page"):
+        page = _text(client.get(url).data)
+        assert 'class="site-notice"' in page and "歡迎參觀線上展覽" in page

@@ -7,7 +7,9 @@ reflects; <root>/live is a symlink to the current generation, replaced atomicall
 from __future__ import annotations
 
 import contextlib
+import html
 import os
+import re
 import shutil
 import threading
 import time
@@ -49,6 +51,17 @@ class SearchPage:
     per_page: int
     parsed: str = ""
     ids: list[str] = field(default_factory=list)
+
+
+def _mark_excerpt(fragment: str, stored: str) -> str:
+    """Add an ellipsis where a highlighted fragment cuts into the stored text at either end."""
+    plain = " ".join(html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
+    whole = " ".join(stored.split())
+    if plain and not whole.startswith(plain[:12]):
+        fragment = "… " + fragment
+    if plain and not whole.endswith(plain[-12:]):
+        fragment = fragment + " …"
+    return fragment
 
 
 class SearchIndex:
@@ -234,9 +247,9 @@ class SearchIndex:
             if not stored:
                 continue
             analysed_as = "body" if name in _BODY_SNIPPETS else name
-            fragment = hit.highlights(analysed_as, text=stored, top=2)
+            fragment = str(hit.highlights(analysed_as, text=stored, top=2))
             if fragment:
-                return str(fragment)
+                return _mark_excerpt(fragment, stored)
         return ""
 
     def document_ids(self) -> set[str]:

@@ -164,6 +164,11 @@ def _assert_images_loaded(page: Page, step: str) -> int:
     return len(images)
 
 
+def _settle(page: Page) -> None:
+    """Wait until nothing is in flight, so leaving the page aborts none of its own requests."""
+    page.wait_for_load_state("networkidle")
+
+
 def _assert_header(page: Page, viewport: Viewport) -> None:
     """Check the site header: brand, navigation, language switch and the search box."""
     header = page.locator("header.site-header")
@@ -212,6 +217,7 @@ def test_visitor_journey(watched: tuple[Page, Watch], viewport: Viewport,
     watch.assert_clean("home")
 
     # 2. The collection: a grid of cards, placeholders where there is no image.
+    _settle(page)
     collections.locator("a.card-link").click()
     page.wait_for_url(f"**{COLLECTION_URL}")
     expect(page.locator("main h1")).to_have_text(viewport.collection_title)
@@ -230,6 +236,7 @@ def test_visitor_journey(watched: tuple[Page, Watch], viewport: Viewport,
     watch.assert_clean("collection")
 
     # 3. An item: gallery image, metadata, rights and credits, citation.
+    _settle(page)
     cards.filter(has_text="The Harvesters").locator("a.card-link").click()
     page.wait_for_url(re.compile(r"/items/met(:|%3A)435809$"))
     assert _item_path(page) == f"/items/{HARVESTERS}"
@@ -258,6 +265,7 @@ def test_visitor_journey(watched: tuple[Page, Watch], viewport: Viewport,
     watch.assert_clean("item")
 
     # An item with two images: the second thumbnail swaps the main image in place.
+    _settle(page)
     page.goto(f"/items/{HIBISCUS}")
     expect(page.locator(".item-head h1")).to_have_text("Hibiscus and Parrots")
     thumbs = page.locator(".gallery .thumbs a")
@@ -287,6 +295,7 @@ def test_visitor_journey(watched: tuple[Page, Watch], viewport: Viewport,
     # 4. Search in simplified script finds the traditional title, highlighted.
     search_box = page.locator(".search-bar input[name=q]")
     search_box.fill("牧羊图")
+    _settle(page)
     search_box.press("Enter")
     page.wait_for_url(re.compile(r"/search\?q="))
     expect(page.locator(".search-bar input[name=q]")).to_have_value("牧羊图")
@@ -304,6 +313,7 @@ def test_visitor_journey(watched: tuple[Page, Watch], viewport: Viewport,
 
     search_box = page.locator(".search-bar input[name=q]")
     search_box.fill("牧羊圖")
+    _settle(page)
     page.locator(".search-bar button[type=submit]").click()
     page.wait_for_url(re.compile(r"/search\?q=%E7%89%A7%E7%BE%8A%E5%9C%96"))
     expect(results.first.locator(".card-title")).to_have_text("牧羊圖")
@@ -313,15 +323,18 @@ def test_visitor_journey(watched: tuple[Page, Watch], viewport: Viewport,
     watch.assert_clean("search (traditional)")
 
     # 5. The language switch: the other Chinese script, then English.
+    _settle(page)
     page.goto("/")
     other_script, label, title = (("zh-Hant", "繁體", "測試繪畫") if viewport.script == "zh-Hans"
                                   else ("zh-Hans", "简体", "测试绘画"))
+    _settle(page)
     page.locator(".lang-switch a", has_text=label).click()
     expect(page.locator("html")).to_have_attribute("lang", other_script)
     page.wait_for_load_state("load")  # leaving earlier would abort this page's own requests
     assert urlsplit(page.url).path == "/"
     expect(page.locator(".lang-switch a.current")).to_have_text(label)
     expect(page.locator(".collection-card .card-title")).to_have_text(title)
+    _settle(page)
     page.locator(".lang-switch a", has_text="EN").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.wait_for_load_state("load")
@@ -329,6 +342,7 @@ def test_visitor_journey(watched: tuple[Page, Watch], viewport: Viewport,
     expect(page.locator(".main-nav a").first).to_have_text("Collections")
     expect(page.locator(".brand")).to_contain_text("City Museums Online")
     # The choice sticks: the next page is still in English.
+    _settle(page)
     page.goto(COLLECTION_URL)
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("main h1")).to_have_text("Test Paintings")
@@ -336,6 +350,7 @@ def test_visitor_journey(watched: tuple[Page, Watch], viewport: Viewport,
 
     # 6. A missing page is the styled error page, inside the layout, with status 404.
     watch.clear()
+    _settle(page)
     response = page.goto("/items/does-not-exist")
     assert response is not None and response.status == 404
     expect(page.locator("header.site-header")).to_be_visible()
@@ -364,6 +379,7 @@ def test_language_switch_translates_the_interface(watched: tuple[Page, Watch]) -
     page.goto("/")
     texts = {}
     for label in ("EN", "繁體", "简体"):  # each click changes the language, whatever came first
+        _settle(page)
         page.locator(".lang-switch a", has_text=label).click()
         expect(page.locator(".lang-switch a.current")).to_have_text(label)
         page.wait_for_load_state("load")

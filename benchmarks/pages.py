@@ -1,8 +1,9 @@
-"""Benchmark the public pages under gunicorn, side by side with a Flask hello-world in the same run.
+"""Benchmark the public pages under gunicorn side by side with a Flask hello-world, in one run.
 
 Owns the page benchmark: import the bench CSV into a temporary data directory, serve the museum and
 benchmarks/hello_app.py with the same gunicorn settings, load both on 127.0.0.1 from a second
-process, and print requests/s, p50/p95 latency, the ratios to hello-world and the two targets.
+process (wrk, or the Python generator below), and print requests/s, p50/p95 latency, the ratios
+to hello-world and the two targets.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import platform
 import random
 import re
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -29,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -105,6 +108,7 @@ class Summary:
     requests: int
     errors: int
     loadgen_cpu: float
+    exhausted: bool
     runs: list[RunResult] = field(default_factory=list)
 
 
@@ -116,7 +120,11 @@ def _fetch(address: tuple[str, int], payload: bytes) -> tuple[int, int]:
     head = b""
     size = 0
     try:
-        with socket.create_connection(address, timeout=30) as sock:
+        # A plain connect to the numeric address skips getaddrinfo, which would cost the
+        # generator more CPU per request than the hello-world server spends.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(30)
+            sock.connect(address)
             sock.sendall(payload)
             while chunk := sock.recv(65536):
                 if len(head) < 12:
@@ -375,8 +383,96 @@ def build_scenarios(records: list[dict[str, str]], slugs: set[str]) -> tuple[lis
 # ----- orchestration ------------------------------------------------------------------------
 
 
-def run_loadgen(spec: dict[str, Any], timeout: float) -> RunResult:
-    """Run the load generator in a second process and return its measurements."""
+# wrk script: one thread walks the path list (once each when distinct, else round and round),
+# counts statuses and prints one JSON line at the end. Paths file and flags are filled in.
+WRK_SCRIPT = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args)
+  paths = {}
+  for line in io.lines(%(paths)s) do paths[#paths + 1] = line end
+  distinct = %(distinct)s
+  headers = %(headers)s
+  statuses = {}
+  exhausted = 0
+  turn = 0
+end
+function request()
+  turn = turn + 1
+  if turn > #paths then
+    if distinct then exhausted = 1; turn = #paths; wrk.thread:stop() else turn = 1 end
+  end
+  return wrk.format("GET", paths[turn], headers)
+end
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+function done(summary, latency, requests)
+  local parts, exhausted = {}, 0
+  for _, t in ipairs(threads) do
+    for k, v in pairs(t:get("statuses")) do
+      parts[#parts + 1] = string.format('"%%d": %%d', k, v)
+    end
+    exhausted = math.max(exhausted, t:get("exhausted"))
+  end
+  local e = summary.errors
+  io.write(string.format('WRK-RESULT {"requests": %%d, "us": %%d, "bytes": %%d, "p50_us": %%f, '
+    .. '"p95_us": %%f, "socket_errors": %%d, "exhausted": %%d, "statuses": {%%s}}\\n',
+    summary.requests, summary.duration, summary.bytes, latency:percentile(50),
+    latency:percentile(95), e.connect + e.read + e.write + e.timeout, exhausted,
+    table.concat(parts, ", ")))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    """Return ASCII text as a Lua string literal (JSON's escapes for it are Lua's too)."""
+    return json.dumps(text)
+
+
+def _wrk(spec: dict[str, Any], duration: float, workdir: Path, timeout: float) -> RunResult:
+    """Run wrk once (one thread, `concurrency` connections) and return its measurements."""
+    paths_file = workdir / "wrk-paths.txt"
+    paths_file.write_text("\n".join(spec["paths"]) + "\n")
+    headers = dict(spec["headers"], Connection="close")
+    script = workdir / "wrk-script.lua"
+    script.write_text(WRK_SCRIPT % {
+        "paths": _lua_string(str(paths_file)),
+        "distinct": "true" if spec["distinct"] else "false",
+        "headers": "{" + ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}"
+                                   for k, v in headers.items()) + "}",
+    })
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(["wrk", "--threads", "1", "--connections", str(spec["concurrency"]),
+                           "--duration", f"{max(1, math.ceil(duration))}s", "--timeout", "30s",
+                           "--script", str(script), f"http://{spec['host']}:{spec['port']}/"],
+                          capture_output=True, timeout=timeout, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next((x for x in done.stdout.decode(errors="replace").splitlines()
+                 if x.startswith("WRK-RESULT ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed:\n{(done.stdout + done.stderr).decode(errors='replace')}")
+    raw = json.loads(line.removeprefix("WRK-RESULT "))
+    seconds = raw["us"] / 1e6
+    count = raw["requests"]
+    statuses = {k: int(v) for k, v in sorted(raw["statuses"].items())}
+    if raw["socket_errors"]:
+        statuses["socket error"] = raw["socket_errors"]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return RunResult(
+        requests=count, seconds=seconds, rate=count / seconds if seconds else 0.0,
+        p50_ms=raw["p50_us"] / 1000, p95_ms=raw["p95_us"] / 1000, statuses=statuses,
+        errors=sum(n for status, n in statuses.items() if status != "200"),
+        mean_bytes=raw["bytes"] / count if count else 0.0,
+        loadgen_cpu=cpu / seconds if seconds else 0.0, exhausted=bool(raw["exhausted"]))
+
+
+def run_loadgen(spec: dict[str, Any], workdir: Path, timeout: float) -> RunResult:
+    """Run the load generator (wrk, or this file with --loadgen) in a second process."""
+    if spec["generator"] == "wrk":
+        if spec["warmup"] > 0 and not spec["distinct"]:
+            _wrk(spec, spec["warmup"], workdir, timeout)
+        return _wrk(spec, spec["duration"], workdir, timeout)
     done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--loadgen"],
                           input=json.dumps(spec).encode(), capture_output=True, timeout=timeout,
                           check=False)
@@ -394,12 +490,13 @@ def machine_facts() -> dict[str, Any]:
                 model = line.split(":", 1)[1].strip()
                 break
     versions = {}
-    for module in ("flask", "gunicorn", "werkzeug"):
-        with contextlib.suppress(Exception):
-            from importlib.metadata import version
-
-            versions[module] = version(module)
+    for package in ("flask", "gunicorn", "werkzeug", "sqlalchemy", "flask-caching"):
+        with contextlib.suppress(PackageNotFoundError):
+            versions[package] = version(package)
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, check=False).stdout.strip()
     return {
+        "commit": commit,
         "cpu_count": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)),
         "cpu_model": model,
@@ -429,17 +526,22 @@ def import_csv(csv_path: Path, env: dict[str, str], log_dir: Path) -> dict[str, 
 
 def summarise(scenarios: list[Scenario], runs: dict[str, list[RunResult]],
               concurrency: int) -> list[Summary]:
-    """Return the median rate and latencies of every scenario and their ratio to hello-world."""
-    hello = statistics.median(r.rate for r in runs["hello-world"])
+    """Return the median rate and latencies of every scenario and their ratio to hello-world.
+
+    The ratio is the median of per-run ratios: each run is divided by the hello-world run of
+    the same round, a few seconds earlier, so both saw the same neighbours on the machine.
+    """
+    hello = runs["hello-world"]
     result = []
     for scenario in scenarios:
         done = runs[scenario.name]
-        rate = statistics.median(r.rate for r in done)
+        ratios = [r.rate / h.rate if h.rate else 0.0 for r, h in zip(done, hello, strict=True)]
         result.append(Summary(
-            name=scenario.name, concurrency=scenario.concurrency or concurrency, rate=rate,
+            name=scenario.name, concurrency=scenario.concurrency or concurrency,
+            rate=statistics.median(r.rate for r in done),
             p50_ms=statistics.median(r.p50_ms for r in done),
             p95_ms=statistics.median(r.p95_ms for r in done),
-            ratio_to_hello=rate / hello if hello else 0.0,
+            ratio_to_hello=statistics.median(ratios), exhausted=any(r.exhausted for r in done),
             requests=sum(r.requests for r in done), errors=sum(r.errors for r in done),
             loadgen_cpu=statistics.median(r.loadgen_cpu for r in done), runs=done))
     return result
@@ -453,6 +555,10 @@ def print_table(summaries: list[Summary]) -> None:
     for s in summaries:
         print(f"| {s.name} | {s.concurrency} | {s.rate:,.0f} | {s.p50_ms:.1f} | {s.p95_ms:.1f} | "
               f"{s.ratio_to_hello:.3f} | {s.requests:,} | {s.errors} | {s.loadgen_cpu:.0%} |")
+    for s in summaries:
+        if s.exhausted:
+            print(f"note: {s.name} ran out of distinct paths in some run, so it has fewer "
+                  "samples (and with wrk its rate is a lower bound); import more rows")
 
 
 def check_targets(summaries: list[Summary]) -> dict[str, Any]:
@@ -486,6 +592,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per server")
     parser.add_argument("--lang", default="zh-CN", help="Accept-Language of every request")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto",
+                        help="load generator: wrk (lighter, so the baseline is not starved of "
+                             "CPU), the built-in Python one, or wrk when installed (default)")
     parser.add_argument("--loadgen", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -495,9 +604,21 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     facts = machine_facts()
     print(f"machine: {facts['cpu_count']} CPUs ({facts['cpus_usable']} usable), "
           f"{facts['cpu_model']}, Python {facts['python']}, {facts['platform']}")
-    print(f"versions: {facts['versions']}; load average {facts['loadavg_start']}")
+    print(f"commit {facts['commit']}; versions: {facts['versions']}; "
+          f"load average {facts['loadavg_start']}")
     headers = {"Accept-Language": args.lang, "Accept": "text/html",
                "User-Agent": "museum-benchmark"}
+    generator = args.generator
+    if generator == "auto":
+        generator = "wrk" if shutil.which("wrk") else "python"
+    if generator == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk), or use --generator python")
+    if generator == "wrk" and args.duration != math.ceil(args.duration):
+        print(f"note: wrk runs whole seconds; --duration {args.duration:g} becomes "
+              f"{math.ceil(args.duration)} s")
+    print(f"load generator: {generator}, {args.concurrency} connections, "
+          f"Accept-Language {args.lang}")
+    facts["load_generator"] = generator
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="museum-bench-")))
         servers = Servers(tmp)
@@ -532,12 +653,12 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             """Return a load generator spec."""
             return {"host": HOST, "port": ports[server], "paths": paths, "distinct": distinct,
                     "duration": duration, "warmup": warmup, "headers": headers,
-                    "concurrency": concurrency or args.concurrency}
+                    "concurrency": concurrency or args.concurrency, "generator": generator}
 
         limit = args.duration * 4 + 120
         print(f"warming up each server for {args.warmup:.1f} s ...", flush=True)
-        run_loadgen(spec("hello", ["/"], False, args.warmup, 0.0), limit)
-        run_loadgen(spec("museum", warm, False, args.warmup, 0.0), limit)
+        run_loadgen(spec("hello", ["/"], False, args.warmup, 0.0), tmp, limit)
+        run_loadgen(spec("museum", warm, False, args.warmup, 0.0), tmp, limit)
 
         runs: dict[str, list[RunResult]] = {s.name: [] for s in scenarios}
         for repeat in range(1, args.repeats + 1):
@@ -549,7 +670,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
                                        "import more rows or shorten --duration")
                 result = run_loadgen(spec(scenario.server, paths, pool is not None,
                                           args.duration, scenario.warmup, scenario.concurrency),
-                                     limit)
+                                     tmp, limit)
                 if pool:
                     # Every request the generator started was answered, so exactly these are used.
                     pool.used += result.requests
@@ -566,8 +687,9 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     summaries = summarise(scenarios, runs, args.concurrency)
     targets = check_targets(summaries)
     facts["loadavg_end"] = list(os.getloadavg())
-    print(f"\nmedian of {args.repeats} runs of {args.duration:g} s, {args.concurrency} connections,"
-          f" gunicorn {GUNICORN_WORKERS} sync workers, Accept-Language {args.lang}:\n")
+    print(f"\nmedian of {args.repeats} runs of {args.duration:g} s ({generator}), "
+          f"gunicorn {GUNICORN_WORKERS} sync workers, Accept-Language {args.lang}; "
+          "× hello = median of each run's rate / the same round's hello-world rate:\n")
     print_table(summaries)
     verdict = {True: "PASS", False: "FAIL"}
     print(f"\ncached item rate / hello-world rate = {targets['cached_item_ratio']:.3f} "
@@ -590,6 +712,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.loadgen:
         loadgen_main()
         return 0
+    # Ctrl-C must reach the cleanup even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
     report = benchmark(args)

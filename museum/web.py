@@ -105,16 +105,27 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+# Pages differ by language, which comes from Accept-Language or the lang cookie.
+HTML_VARY = "Accept-Language, Cookie"
+
+
 def add_security_headers(app: Flask) -> None:
     """Add the security headers every response carries."""
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        # Plain header writes: this runs on every cached hit, where parsing Vary would show.
+        headers = response.headers
+        for name, value in SECURITY_HEADERS:
+            if name not in headers:
+                headers[name] = value
         if response.mimetype == "text/html":
-            response.vary.add("Accept-Language")
-            response.vary.add("Cookie")
+            existing = headers.get("Vary")
+            headers["Vary"] = f"{existing}, {HTML_VARY}" if existing else HTML_VARY
         return response

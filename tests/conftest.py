@@ -58,12 +58,13 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture(scope="session")
-def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """Return one app for read-only page tests, built once per session."""
     data = tmp_path_factory.mktemp("shared-data")
     app = create_app({"data_dir": str(data), "exhibit_dir": str(TEST_EXHIBIT), "page_size": 4})
     app.config["TESTING"] = True
-    return app
+    yield app
+    close_catalogue(app.extensions[CATALOGUE_KEY])
 
 
 @pytest.fixture

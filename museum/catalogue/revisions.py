@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from museum.catalogue.models import Collection, Image, Institution, Item, Revision
@@ -117,3 +118,49 @@ def history_of(session: Session, entity: str, entity_id: str) -> Sequence[Revisi
         .where(Revision.entity == entity, Revision.entity_id == entity_id)
         .order_by(Revision.seq)
     ).all()
+
+
+class RevisionProbe:
+    """Read the newest revision sequence on every request, cheaply, over one dedicated connection.
+
+    Page-cache keys need this number per request; through an ORM session it costs a quarter of a
+    millisecond, over a connection kept for the purpose a few microseconds.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        """Remember the engine; the connection is opened on first use (after any fork)."""
+        self._engine = engine
+        self._connection: Any = None
+        self._lock = threading.Lock()
+
+    def latest(self) -> int:
+        """Return the newest revision sequence number, 0 when the log is empty."""
+        with self._lock:
+            if self._connection is None:
+                pooled = self._engine.raw_connection()
+                pooled.detach()  # ours alone, never handed to another caller by the pool
+                self._connection = pooled
+            try:
+                cursor = self._connection.cursor()
+                cursor.execute("SELECT max(seq) FROM revision")
+                row = cursor.fetchone()
+                cursor.close()
+                # Ends the read transaction so the next call sees later commits.
+                self._connection.commit()
+            except Exception:
+                self._close_locked()
+                raise
+            return int(row[0] or 0) if row else 0
+
+    def close(self) -> None:
+        """Close the dedicated connection."""
+        with self._lock:
+            self._close_locked()
+
+    def _close_locked(self) -> None:
+        """Close the connection; the caller holds the lock."""
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None

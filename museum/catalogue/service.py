@@ -19,7 +19,7 @@ from museum.catalogue import store
 from museum.catalogue.db import make_engine, make_session_factory
 from museum.catalogue.migrate import upgrade_to_head
 from museum.catalogue.models import Collection, Image, Item
-from museum.catalogue.revisions import latest_sequence, revisions_after
+from museum.catalogue.revisions import RevisionProbe, latest_sequence, revisions_after
 from museum.config import Settings
 from museum.images.derivatives import (
     DERIVATIVE_FORMATS,
@@ -42,6 +42,7 @@ class Catalogue:
     engine: Engine
     sessions: sessionmaker[Session]
     index: SearchIndex
+    revision_probe: RevisionProbe
     _index_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -52,12 +53,13 @@ def open_catalogue(settings: Settings, migrate: bool = True) -> Catalogue:
     if migrate:
         upgrade_to_head(engine)
     return Catalogue(settings=settings, engine=engine, sessions=make_session_factory(engine),
-                     index=SearchIndex(settings.index_dir))
+                     index=SearchIndex(settings.index_dir), revision_probe=RevisionProbe(engine))
 
 
 def close_catalogue(cat: Catalogue) -> None:
-    """Release the index handle and the connection pool."""
+    """Release the index handle, the probe connection and the connection pool."""
     cat.index.close()
+    cat.revision_probe.close()
     cat.engine.dispose()
 
 
@@ -66,8 +68,7 @@ def close_catalogue(cat: Catalogue) -> None:
 
 def catalogue_revision(cat: Catalogue) -> int:
     """Return the newest revision sequence number; every write increases it."""
-    with cat.sessions() as session:
-        return latest_sequence(session)
+    return cat.revision_probe.latest()
 
 
 # ----- the index follows the revision log ------------------------------------------------

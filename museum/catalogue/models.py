@@ -77,8 +77,9 @@ class Item(Base):
 
     __tablename__ = "item"
     __table_args__ = (
-        Index("ix_item_collection_status_title", "collection_id", "status", "sort_title"),
-        Index("ix_item_collection_status_year", "collection_id", "status", "begin_year"),
+        # Both end in id so a page of ids is read from the index alone (see store.published_page).
+        Index("ix_item_collection_status_title", "collection_id", "status", "sort_title", "id"),
+        Index("ix_item_collection_status_year", "collection_id", "status", "begin_year", "sort_title", "id"),
         Index("ix_item_status_featured", "status", "featured"),
     )
 

@@ -554,15 +554,16 @@ class _Importer:
             item.institution = inst
             item.updated_at = utcnow()
             if [(i.sha256, i.original_filename, i.caption) for i in item.images] != wanted_images:
-                item.images.clear()
-                session.flush()
+                if item.images:
+                    item.images.clear()
+                    # Old rows go before new ones take their (item, position) slots.
+                    session.flush()
                 for position, (stored, name, caption) in enumerate(spec.images):
                     item.images.append(Image(
                         position=position, sha256=stored.sha256, format=stored.format,
                         mime_type=stored.mime_type, width=stored.width, height=stored.height,
                         byte_size=stored.byte_size, original_filename=name, caption=caption,
                         alt_text=caption or item.title, rights=item.rights))
-            session.flush()
             record_revision(session, entity="item", entity_id=item.id, action=action,
                             snapshot=item_snapshot(item, coll.slug, inst_slug),
                             actor=self.actor, batch=self.report.batch)

@@ -7,8 +7,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from museum.catalogue.models import Collection, Image, Institution, Item, Revision
 
@@ -83,19 +83,30 @@ def institution_snapshot(institution: Institution) -> dict[str, Any]:
     }
 
 
+_LOCKED = "museum.revision_lock_held"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_revision_lock(session: Session, transaction: SessionTransaction) -> None:
+    """Clear the lock flag when the transaction that took the lock ends."""
+    if transaction.parent is None:
+        session.info.pop(_LOCKED, None)
+
+
 def record_revision(session: Session, *, entity: str, entity_id: str, action: str,
                     snapshot: dict[str, Any], actor: str = "system",
                     batch: str | None = None) -> Revision:
     """Append a revision to the current transaction; the caller commits it with the change."""
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get(_LOCKED):
         # PostgreSQL hands out sequence numbers at insert time, so two concurrent writers could
         # commit seq 8 before seq 7 and a follower that has read 8 would never see 7. Holding
         # this lock until commit makes commit order equal sequence order (writes are rare).
         session.execute(text("LOCK TABLE revision IN SHARE ROW EXCLUSIVE MODE"))
+        session.info[_LOCKED] = True
     revision = Revision(entity=entity, entity_id=entity_id, action=action, actor=actor,
                         batch=batch, snapshot=snapshot)
+    # Not flushed here: the unit of work inserts a batch's revisions together, in the order added.
     session.add(revision)
-    session.flush()
     return revision
 
 

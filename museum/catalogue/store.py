@@ -126,7 +126,11 @@ def items_in(session: Session, item_ids: Iterable[str]) -> dict[str, Item]:
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         for item in session.scalars(
-            select(Item).options(selectinload(Item.images)).where(Item.id.in_(chunk))
+            select(Item)
+            .options(selectinload(Item.images),
+                     joinedload(Item.collection).joinedload(Collection.institution),
+                     joinedload(Item.institution))
+            .where(Item.id.in_(chunk))
         ):
             result[item.id] = item
     return result

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 from typing import Any, cast
 
@@ -55,13 +54,9 @@ def configure(app: Flask, settings: Settings) -> None:
 
 
 def prepare_catalogue(app: Flask, catalogue: Catalogue) -> None:
-    """Attach the catalogue and import the default exhibit on first start (once, under a lock)."""
+    """Attach the catalogue and import the default exhibit on first start (once, under a database lock)."""
     app.extensions[CATALOGUE_KEY] = catalogue
-    lock_path = catalogue.settings.data_dir / ".museum-init.lock"
-    with lock_path.open("w") as lock_file:
-        # Several gunicorn workers may start together; one imports, the others then see data.
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        import_default_exhibit_if_empty(catalogue)
+    import_default_exhibit_if_empty(catalogue)
 
 
 def current_catalogue() -> Catalogue:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from museum.catalogue import store
 from museum.catalogue.dates import parse_years
+from museum.catalogue.db import database_lock
 from museum.catalogue.fields import (
     clean_text,
     slugify,
@@ -682,7 +683,10 @@ def import_default_exhibit_if_empty(cat: Catalogue) -> ImportReport | None:
     """Import the default exhibit when the catalogue has no collections yet."""
     if not cat.settings.import_default_exhibit or not cat.settings.exhibit_dir.is_dir():
         return None
-    with cat.sessions() as session:
-        if store.all_collections(session):
-            return None
-    return import_path(cat, cat.settings.exhibit_dir)
+    # Several workers (or nodes sharing PostgreSQL) may start together: one imports, and the
+    # others, once they get the lock, find the collections there.
+    with database_lock(cat.engine, "default-exhibit"):
+        with cat.sessions() as session:
+            if store.all_collections(session):
+                return None
+        return import_path(cat, cat.settings.exhibit_dir)

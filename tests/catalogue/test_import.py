@@ -171,3 +171,26 @@ def test_unsafe_urls_and_bad_values_are_refused(cat: Catalogue, tmp_path: Path) 
     assert "after" in reasons["a:3"]
     assert "status" in reasons["a:4"]
     assert "whole year" in reasons["a:5"]
+
+
+def test_simultaneous_first_starts_import_the_default_exhibit_once(database_url: str, tmp_path: Path) -> None:
+    import threading
+
+    from museum.catalogue.importing import import_default_exhibit_if_empty
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, exhibit_dir=TEST_EXHIBIT)
+    starters = [open_catalogue(settings) for _ in range(3)]
+    reports: list[object] = []
+    try:
+        threads = [threading.Thread(target=lambda c=c: reports.append(import_default_exhibit_if_empty(c)))
+                   for c in starters]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert len(reports) == 3 and sum(r is not None for r in reports) == 1
+        assert _count(starters[0], Item) == 6
+        assert len([r for r in _revisions(starters[0]) if r.entity == "item"]) == 6
+    finally:
+        for catalogue in starters:
+            close_catalogue(catalogue)

@@ -122,14 +122,6 @@ def revisions_after(session: Session, seq: int, limit: int = 1000) -> Sequence[R
     ).all()
 
 
-def history_of(session: Session, entity: str, entity_id: str) -> Sequence[Revision]:
-    """Return every revision of one entity, oldest first."""
-    return session.scalars(
-        select(Revision)
-        .where(Revision.entity == entity, Revision.entity_id == entity_id)
-        .order_by(Revision.seq)
-    ).all()
-
 
 class RevisionProbe:
     """Read the newest revision sequence on every request, cheaply, over one dedicated connection.

@@ -141,12 +141,6 @@ def all_images(session: Session) -> Sequence[Image]:
     return session.scalars(select(Image).order_by(Image.item_id, Image.position)).all()
 
 
-def image_by_hash(session: Session, sha256: str) -> Image | None:
-    """Return one image row with this original hash, its item loaded, if any."""
-    return session.scalar(
-        select(Image).options(joinedload(Image.item)).where(Image.sha256 == sha256).limit(1)
-    )
-
 
 def published_image_by_hash(session: Session, sha256: str) -> Image | None:
     """Return an image with this hash that belongs to a published item, if any."""
@@ -158,8 +152,3 @@ def published_image_by_hash(session: Session, sha256: str) -> Image | None:
 def published_ids(session: Session) -> set[str]:
     """Return the ids of every published item."""
     return set(session.scalars(select(Item.id).where(Item.status == PUBLISHED)).all())
-
-
-def all_item_ids(session: Session) -> list[str]:
-    """Return every item id."""
-    return list(session.scalars(select(Item.id)).all())

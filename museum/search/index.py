@@ -23,7 +23,7 @@ from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.index import FileIndex, LockError
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.qparser.plugins import FuzzyTermPlugin, GtLtPlugin, WildcardPlugin
-from whoosh.query import Every, Query, Term
+from whoosh.query import Every, Query
 from whoosh.searching import Hit, Searcher
 
 from museum.search.schema import FIELD_BOOSTS, SNIPPET_FIELDS, build_schema
@@ -256,11 +256,6 @@ class SearchIndex:
         """Return the ids of every document in the live index."""
         with self.searcher() as searcher:
             return {fields["id"] for fields in searcher.all_stored_fields()}
-
-    def has(self, item_id: str) -> bool:
-        """Tell whether an item is in the index."""
-        with self.searcher() as searcher:
-            return bool(searcher.search(Term("id", item_id), limit=1))
 
     def close(self) -> None:
         """Release the searcher and the index handle."""

@@ -13,6 +13,7 @@ from museum.config import PROJECT_ROOT, ensure_secret_key, load_settings
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the application over the configured data directory."""
     from museum import web
+    from museum.api import bp as api_bp
     from museum.catalogue.service import open_catalogue
     from museum.public import bp as public_bp
 
@@ -23,6 +24,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     catalogue = open_catalogue(settings)
     web.prepare_catalogue(app, catalogue)
     app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp)
     web.register_error_pages(app)
     web.add_security_headers(app)
     return app

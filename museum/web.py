@@ -6,7 +6,7 @@ import hashlib
 from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, render_template, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from werkzeug.exceptions import HTTPException
 
 from museum.catalogue.importing import import_default_exhibit_if_empty
@@ -46,6 +46,11 @@ def configure(app: Flask, settings: Settings) -> None:
                      "zh-Hans": settings.site_name_zh_hans}
         return {"locale": locale, "html_lang": HTML_LANG[locale], "locales": LOCALES,
                 "site_name": localised(site_name, locale), "site_notice": settings.site_notice}
+
+    @app.template_filter("year")
+    def _year(value: int) -> str:
+        # Years before the common era are stored negative; visitors read "300 BCE" / "公元前300年".
+        return gettext("%(year)s BCE", year=-value) if value < 0 else str(value)
 
     @app.template_filter("localised")
     def _localised(labels: Any) -> str:

@@ -6,9 +6,10 @@ web views and the tests call the same code.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from museum.catalogue import store
+from museum.catalogue.dates import parse_years
 from museum.catalogue.db import make_engine, make_session_factory
+from museum.catalogue.materials import material_label, materials_in
 from museum.catalogue.migrate import upgrade_to_head
 from museum.catalogue.models import Collection, Image, Item
+from museum.catalogue.periods import dynasty_of, facet_period, find_periods, period_label, period_sort_key
 from museum.catalogue.revisions import RevisionProbe, latest_sequence, revisions_after
 from museum.config import Settings
 from museum.images.derivatives import (
@@ -29,6 +33,7 @@ from museum.images.derivatives import (
 )
 from museum.images.ingest import original_path
 from museum.search.index import SearchIndex, SearchPage
+from museum.search.request import SORTS, SearchRequest
 from museum.search.schema import item_document
 
 MAX_PAGE = 10_000
@@ -77,6 +82,14 @@ def catalogue_revision(cat: Catalogue) -> int:
 def index_fields(item: Item) -> dict[str, Any]:
     """Return the plain values the index document of an item is made from."""
     institution = item.institution or item.collection.institution
+    named_periods = find_periods(" ".join(filter(None, [item.period, item.date_display])), field=True)
+    # Every name and alias of the periods named, and of their dynasties, so that 明代, 明朝,
+    # "Ming" and "Wanli" all find an item dated 明 萬曆三十年.
+    period_names: list[str] = []
+    for period in named_periods:
+        for named in dict.fromkeys([period, dynasty_of(period)]):
+            period_names.extend([*named.names.values(), *named.aliases, named.pinyin])
+    materials = materials_in(" ".join(filter(None, [item.medium, item.object_type])))
     return {
         "id": item.id,
         "collection": item.collection.slug,
@@ -99,8 +112,19 @@ def index_fields(item: Item) -> dict[str, Any]:
         "provenance": item.provenance,
         "has_image": bool(item.images),
         "begin_year": item.begin_year,
+        "end_year": item.end_year,
         "sort_title": item.sort_title,
+        "period_facet": facet_period([item.period, item.date_display], item.begin_year, item.end_year),
+        "period_names": period_names,
+        "materials": [m.key for m in materials],
+        "material_names": [name for m in materials for name in m.names.values()],
+        "creators": creator_names(item.creator),
     }
+
+
+def creator_names(creator: str) -> list[str]:
+    """Return the separate names in a creator field ("A; Attributed to B") for the creator facet."""
+    return [" ".join(part.split()) for part in re.split(r"[;|\n]", creator or "") if part.strip()][:10]
 
 
 def _documents_for(session: Session, item_ids: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -199,17 +223,43 @@ class ItemPage:
     item: Item
     previous: Item | None
     next: Item | None
+    related: list[Item] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value offered by a facet: its label (a language map or plain text) and its count."""
+
+    value: str
+    label: dict[str, str] | str
+    count: int
+    selected: bool
 
 
 @dataclass(frozen=True)
 class SearchResults:
-    """One page of search results with the items loaded from the catalogue."""
+    """One page of search results with the items loaded, the facets and any suggestion."""
 
-    query: str
+    request: SearchRequest
     hits: list[tuple[Item, str]]
     total: int
     page: int
     pages: int
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    suggestion: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def query(self) -> str:
+        """Return what was typed in the search box."""
+        return self.request.parts.text
+
+    @property
+    def searched(self) -> bool:
+        """Tell whether anything was asked: words, an advanced input, a filter or a year range."""
+        r = self.request
+        return not r.parts.is_empty() or any(r.filters.values()) or r.year_from is not None \
+            or r.year_to is not None
 
 
 def _cover(session: Session, collection: Collection) -> Image | None:
@@ -274,24 +324,111 @@ def item_page(cat: Catalogue, item_id: str) -> ItemPage | None:
         if item is None or item.status != store.PUBLISHED:
             return None
         previous, following = store.neighbours(session, item)
-        return ItemPage(item=item, previous=previous, next=following)
+    return ItemPage(item=item, previous=previous, next=following, related=related_items(cat, item_id))
 
 
-def search(cat: Catalogue, text: str, page: int) -> SearchResults:
-    """Return one page of published items matching text, with highlighted snippets."""
-    text = text.strip()[:500]
-    page = clamp_page(page)
-    per_page = cat.settings.page_size
-    if not text:
-        return SearchResults(query="", hits=[], total=0, page=1, pages=1)
+FACET_VALUES_SHOWN = 12
+MAX_FILTER_VALUES = 20
+
+
+def year_bound(text: str) -> int | None:
+    """Return the year a visitor typed in a year-range box ("-300", "300 BCE", "公元前300年", "1880")."""
+    cleaned = text.strip()[:40]
+    if re.fullmatch(r"[-−]\d{1,5}", cleaned):
+        return -int(cleaned[1:])
+    begin, _end = parse_years(cleaned)
+    return begin
+
+
+def _facet_labels(session: Session, facets: dict[str, list[tuple[str, int]]],
+                  selected: dict[str, tuple[str, ...]]) -> dict[str, list[FacetValue]]:
+    """Return the facet counts with display labels, selected values always included."""
+    collections = {c.slug: c.title for c in store.all_collections(session)}
+    institutions = {i.slug: i.name for i in store.all_institutions(session)}
+    shown: dict[str, list[FacetValue]] = {}
+    for name, counts in facets.items():
+        chosen = set(selected.get(name, ()))
+        top = counts[:FACET_VALUES_SHOWN] + [c for c in counts[FACET_VALUES_SHOWN:] if c[0] in chosen]
+        if name == "period":
+            top.sort(key=lambda c: period_sort_key(c[0]))
+        values: list[FacetValue] = []
+        for value, count in top:
+            label: dict[str, str] | str = value
+            if name == "collection":
+                label = dict(collections.get(value) or {"en": value})
+            elif name == "institution":
+                label = dict(institutions.get(value) or {"en": value})
+            elif name == "period":
+                label = {loc: period_label(value, loc) for loc in ("en", "zh-Hant", "zh-Hans")}
+            elif name == "material":
+                label = {loc: material_label(value, loc) for loc in ("en", "zh-Hant", "zh-Hans")}
+            values.append(FacetValue(value=value, label=label, count=count, selected=value in chosen))
+        # A selected value with no hits left still shows, so it can be removed.
+        for value in chosen - {v.value for v in values}:
+            values.append(FacetValue(value=value, label=value, count=0, selected=True))
+        shown[name] = values
+    return shown
+
+
+def _suggestion(cat: Catalogue, request: SearchRequest, found: SearchPage) -> str:
+    """Return a better query to offer: misspelt Latin words corrected, or fewer words when nothing matched."""
+    text = request.parts.text
+    candidates: list[str] = []
+    corrections = cat.index.suggest_words(found.latin_words)
+    if corrections:
+        corrected = text
+        for wrong, right in corrections.items():
+            corrected = re.sub(rf"(?<!\w){re.escape(wrong)}(?!\w)", right, corrected)
+        candidates.append(corrected)
+    words = text.split()
+    if found.total == 0 and 1 < len(words) <= 6:
+        candidates.extend(" ".join(words[:i] + words[i + 1:]) for i in reversed(range(len(words))))
+    for candidate in candidates[:6]:
+        if candidate.strip() and candidate != text:
+            probe = replace(request, parts=replace(request.parts, text=candidate), page=1, per_page=1)
+            if cat.index.search(probe).total > found.total:
+                return candidate
+    return ""
+
+
+def search(cat: Catalogue, request: SearchRequest, problems: list[str] | None = None) -> SearchResults:
+    """Return one page of published items for a search, with facets, snippets and a suggestion."""
+    per_page = request.per_page or cat.settings.page_size
+    request = replace(
+        request, page=clamp_page(request.page), per_page=per_page,
+        sort=request.sort if request.sort in SORTS else "relevance",
+        parts=replace(request.parts, text=request.parts.text.strip()[:500]),
+        filters={k: tuple(v[:MAX_FILTER_VALUES]) for k, v in request.filters.items() if v},
+    )
     catch_up_index(cat)
-    found: SearchPage = cat.index.search(text, page, per_page)
+    found: SearchPage = cat.index.search(request)
+    pages = max(1, -(-found.total // per_page))
+    if found.total and request.page > pages:
+        request = replace(request, page=pages)
+        found = cat.index.search(request)
     with cat.sessions() as session:
         items = {i.id: i for i in store.items_by_ids(session, found.ids)}
+        facets = _facet_labels(session, found.facets, request.filters)
     hits = [(items[h.item_id], h.snippet) for h in found.hits
             if h.item_id in items and items[h.item_id].status == store.PUBLISHED]
-    pages = max(1, -(-found.total // per_page))
-    return SearchResults(query=text, hits=hits, total=found.total, page=found.page, pages=pages)
+    suggestion = _suggestion(cat, request, found) if request.parts.text else ""
+    return SearchResults(request=request, hits=hits, total=found.total, page=request.page, pages=pages,
+                         facets=facets, suggestion=suggestion, problems=list(problems or []))
+
+
+def related_items(cat: Catalogue, item_id: str, limit: int = 6) -> list[Item]:
+    """Return published items most like item_id ("more like this")."""
+    catch_up_index(cat)
+    with cat.sessions() as session:
+        item = store.item_by_id(session, item_id)
+        if item is None:
+            return []
+        document = item_document(index_fields(item))
+    texts = {name: str(document.get(name) or "") for name in ("title", "title_alt", "creator", "meta", "body")}
+    ids = cat.index.related(item_id, texts, limit)
+    with cat.sessions() as session:
+        items = {i.id: i for i in store.items_by_ids(session, ids)}
+    return [items[i] for i in ids if i in items and items[i].status == store.PUBLISHED]
 
 
 # ----- images for the public -------------------------------------------------------------

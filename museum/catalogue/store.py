@@ -35,6 +35,11 @@ def all_collections(session: Session) -> Sequence[Collection]:
     ).all()
 
 
+def all_institutions(session: Session) -> Sequence[Institution]:
+    """Return every institution ordered by slug."""
+    return session.scalars(select(Institution).order_by(Institution.slug)).all()
+
+
 def published_counts(session: Session) -> dict[int, int]:
     """Return the number of published items per collection id."""
     rows = session.execute(

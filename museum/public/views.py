@@ -4,20 +4,57 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import ParamSpec, cast
-from urllib.parse import urlsplit
+from typing import Any, ParamSpec, cast
+from urllib.parse import urlencode, urlsplit
 
-from flask import Response, abort, make_response, redirect, render_template, request, send_file
+from flask import Response, abort, make_response, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
 
 from museum.catalogue import service
 from museum.extensions import cache
 from museum.i18n import LANG_COOKIE, LOCALES
 from museum.public import bp
+from museum.search.request import FACETS, SORTS
+from museum.search_form import ADVANCED_INPUTS, search_request_from_args
 from museum.web import current_catalogue, page_cache_key
 
 ONE_YEAR = 365 * 24 * 3600
 P = ParamSpec("P")
+
+
+@bp.app_template_global()
+def url_with(**changes: Any) -> str:
+    """Return the current page's URL with some arguments replaced (None removes one), keeping repeats."""
+    args = MultiDict(request.args)
+    for name, value in changes.items():
+        args.poplist(name)
+        if value is not None:
+            args.add(name, value)
+    if "page" not in changes:
+        args.poplist("page")
+    return url_for(str(request.endpoint), **(request.view_args or {})) + _query_string(args)
+
+
+@bp.app_template_global()
+def url_toggle(name: str, value: str) -> str:
+    """Return the current search with one facet value added, or removed if it is already chosen."""
+    args = MultiDict(request.args)
+    values = args.poplist(name)
+    if value in values:
+        values = [v for v in values if v != value]
+    else:
+        values.append(value)
+    for kept in values:
+        args.add(name, kept)
+    args.poplist("page")
+    return url_for(str(request.endpoint), **(request.view_args or {})) + _query_string(args)
+
+
+def _query_string(args: MultiDict[str, str]) -> str:
+    """Return ?a=1&b=2 for args (empty values dropped), or "" when none remain."""
+    pairs = [(k, v) for k, v in args.items(multi=True) if v != ""]
+    return "?" + urlencode(pairs) if pairs else ""
 
 
 def _page_arg() -> int:
@@ -75,10 +112,11 @@ def item(item_id: str) -> ResponseReturnValue:
 @bp.get("/search")
 @cached_page
 def search() -> ResponseReturnValue:
-    """Show search results for ?q= with highlighted snippets."""
-    query = request.args.get("q", "")
-    results = service.search(current_catalogue(), query, _page_arg())
-    return render_template("public/search.html", results=results)
+    """Show search results for ?q= and the advanced inputs, with facets and highlighted snippets."""
+    search_request, problems = search_request_from_args(_page_arg())
+    results = service.search(current_catalogue(), search_request, problems)
+    return render_template("public/search.html", results=results, facet_names=FACETS,
+                           advanced_fields=ADVANCED_INPUTS, sorts=SORTS)
 
 
 @bp.get("/media/<sha256>/<size>.<fmt>")

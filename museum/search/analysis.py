@@ -1,10 +1,12 @@
-"""Text analysis for mixed Chinese and Latin text.
+"""Text analysis for mixed Chinese and Latin text, at index and at query time.
 
 Chinese characters are folded to simplified script with OpenCC one character at a time, so
 traditional and simplified spellings meet in the index while every token keeps the character
 offsets of the stored original (highlights land on the text as written). Each Han character is
-a token with its own position: a multi-character query becomes a phrase, so one- and
-two-character words are found and longer words match exactly.
+a token with its own position, so one- and two-character words are found and longer words
+match as phrases; the segmenter's words of two or more characters are added at the position
+of their first character, so a document where the query is a whole word ranks higher.
+Latin words are NFKC-normalised, lowercased, accent-folded and stemmed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import opencc
 from whoosh.analysis import (
+    STOP_WORDS,
     Analyzer,
     CharsetFilter,
     LowercaseFilter,
@@ -27,9 +30,13 @@ from whoosh.analysis import (
 )
 from whoosh.support.charset import accent_map
 
+from museum.search.pinyin import pinyin_terms
+from museum.search.segmenter import is_known_word, split_words
+
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-TOKEN_PATTERN = re.compile(rf"(?P<han>[{_HAN}])|(?P<word>[^\W_{_HAN}]+(?:['’.][^\W_{_HAN}]+)*)")
+TOKEN_PATTERN = re.compile(rf"(?P<han>[{_HAN}]+)|(?P<word>[^\W_{_HAN}]+(?:['’.][^\W_{_HAN}]+)*)")
 HAN_CHARACTER = re.compile(rf"[{_HAN}]")
+HAN_RUN = re.compile(rf"[{_HAN}]+")
 
 _converter = opencc.OpenCC("t2s")
 
@@ -47,19 +54,67 @@ def fold_text(text: str) -> str:
     return HAN_CHARACTER.sub(lambda m: fold_han(m.group(0)), text)
 
 
+def han_words(run: str) -> list[str]:
+    """Return the words of a run of Han characters, each folded character by character.
+
+    The run is segmented in its phrase-level simplified form (OpenCC keeps 乾隆 as 乾隆 there,
+    where the character-level fold gives 干隆), then each word is folded character by
+    character, the same way single-character tokens are, so index and query always agree.
+    """
+    folded = "".join(fold_han(ch) for ch in run)
+    phrase = str(_converter.convert(run))
+    words = split_words(phrase if len(phrase) == len(run) else folded)
+    pieces: list[str] = []
+    at = 0
+    for word in words:
+        pieces.append(folded[at:at + len(word)])
+        at += len(word)
+    return pieces
+
+
+def index_words(run: str) -> Iterator[tuple[int, str]]:
+    """Yield (offset, folded word) for each word of two or more characters in a Han run.
+
+    Besides the segmenter's words, the dictionary words inside a long word are given too
+    (乾隆 inside 乾隆年间, 青铜 inside 青铜器), so a query for the shorter word still gets
+    the whole-word bonus.
+    """
+    offset = 0
+    phrase = str(_converter.convert(run))
+    source = phrase if len(phrase) == len(run) else run
+    for word in han_words(run):
+        if len(word) > 1:
+            yield offset, word
+            original = source[offset:offset + len(word)]
+            for size in range(len(word) - 1, 1, -1):
+                for start in range(0, len(word) - size + 1):
+                    if is_known_word(original[start:start + size]):
+                        yield offset + start, word[start:start + size]
+        offset += len(word)
+
+
 def contains_han(text: str) -> bool:
     """Tell whether text contains at least one Han character."""
     return HAN_CHARACTER.search(text) is not None
 
 
-class MixedScriptTokenizer(Tokenizer):  # type: ignore[misc]
-    """Split text into single folded Han characters and NFKC-normalised Latin words."""
+def normalise_latin(word: str) -> str:
+    """Return a Latin word NFKC-normalised with typographic apostrophes made plain."""
+    return unicodedata.normalize("NFKC", word).replace("’", "'")
+
+
+class _PositionedTokenizer(Tokenizer):  # type: ignore[misc]
+    """Shared plumbing: fill Whoosh's reusable Token from (text, position, start, end) tuples."""
+
+    def pieces(self, value: str) -> Iterator[tuple[str, int, int, int, str]]:
+        """Yield (token text, position, start offset, end offset, original) for value."""
+        raise NotImplementedError
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
                  start_char: int = 0, tokenize: bool = True, mode: str = "",
                  **kwargs: Any) -> Iterator[Token]:
-        """Yield one token per Han character or Latin word, with positions and offsets."""
+        """Yield the tokens of value with positions and offsets when asked for."""
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             token.original = token.text = value
@@ -71,27 +126,92 @@ class MixedScriptTokenizer(Tokenizer):  # type: ignore[misc]
                 token.endchar = start_char + len(value)
             yield token
             return
-        pos = start_pos
-        for match in TOKEN_PATTERN.finditer(value):
-            raw = match.group(0)
-            is_han = match.lastgroup == "han"
-            text = fold_han(raw) if is_han else unicodedata.normalize("NFKC", raw).replace("’", "'")
+        for text, pos, start, end, original in self.pieces(value):
             token.text = text
             token.boost = 1.0
             token.stopped = False
             if keeporiginal:
-                token.original = raw
+                token.original = original
             if positions:
-                token.pos = pos
-                pos += 1
+                token.pos = start_pos + pos
             if chars:
-                token.startchar = start_char + match.start()
-                token.endchar = start_char + match.end()
+                token.startchar = start_char + start
+                token.endchar = start_char + end
             yield token
 
 
-def museum_analyzer() -> Analyzer:
-    """Return the analyzer used for every full-text field, at index and at query time."""
+class MixedScriptTokenizer(_PositionedTokenizer):
+    """Split text into folded Han characters (plus whole segmented words) and Latin words."""
+
+    def __init__(self, words: bool = True) -> None:
+        """With words=False only characters are produced (the query side builds words itself)."""
+        self.words = words
+
+    def pieces(self, value: str) -> Iterator[tuple[str, int, int, int, str]]:
+        """Yield Han characters with their words at the first character's position, then Latin words."""
+        pos = 0
+        for match in TOKEN_PATTERN.finditer(value):
+            raw = match.group(0)
+            if match.lastgroup == "word":
+                word = normalise_latin(raw)
+                if word.lower() in STOP_WORDS:
+                    # Dropped here, before positions are counted, so "battle of x" in a query
+                    # and in a document line up the same way.
+                    continue
+                yield word, pos, match.start(), match.end(), raw
+                pos += 1
+                continue
+            folded = "".join(fold_han(ch) for ch in raw)
+            starts: dict[int, list[str]] = {}
+            if self.words and len(folded) > 1:
+                for offset, word in index_words(raw):
+                    starts.setdefault(offset, []).append(word)
+            for i, char in enumerate(folded):
+                at = match.start() + i
+                yield char, pos + i, at, at + 1, raw[i]
+                for word in starts.get(i, ()):
+                    yield word, pos + i, at, at + len(word), raw[i:i + len(word)]
+            pos += len(folded)
+
+
+class PinyinTokenizer(_PositionedTokenizer):
+    """Turn the Han characters of a text into toneless syllables and initials, position by position."""
+
+    def pieces(self, value: str) -> Iterator[tuple[str, int, int, int, str]]:
+        """Yield a syllable and its initial letter for each Han character with a reading."""
+        pos = 0
+        for match in HAN_RUN.finditer(value):
+            folded = "".join(fold_han(ch) for ch in match.group(0))
+            for offset, syllable, initial in pinyin_terms(folded):
+                at = match.start() + offset
+                yield syllable, pos + offset, at, at + 1, match.group(0)[offset]
+                yield initial, pos + offset, at, at + 1, match.group(0)[offset]
+            # A gap between runs keeps a phrase from bridging two separate titles.
+            pos += len(folded) + 1
+
+
+class LatinWordTokenizer(_PositionedTokenizer):
+    """Yield only the Latin words of a text, for the spelling dictionary."""
+
+    def pieces(self, value: str) -> Iterator[tuple[str, int, int, int, str]]:
+        """Yield each Latin word of value."""
+        for pos, match in enumerate(m for m in TOKEN_PATTERN.finditer(value) if m.lastgroup == "word"):
+            yield normalise_latin(match.group(0)), pos, match.start(), match.end(), match.group(0)
+
+
+def museum_analyzer(words: bool = True) -> Analyzer:
+    """Return the analyzer used for every full-text field."""
     # minsize=1 keeps single Han characters, which are whole words in classical titles.
-    return (MixedScriptTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
-            | StopFilter(minsize=1) | StemFilter())
+    # No StopFilter: it renumbers positions, which would move the words that share a position
+    # with their first character; the tokenizer drops stop words itself.
+    return MixedScriptTokenizer(words=words) | LowercaseFilter() | CharsetFilter(accent_map) | StemFilter()
+
+
+def pinyin_analyzer() -> Analyzer:
+    """Return the analyzer of the pinyin field."""
+    return PinyinTokenizer()
+
+
+def spelling_analyzer() -> Analyzer:
+    """Return the analyzer of the spelling field: unstemmed Latin words of three letters or more."""
+    return LatinWordTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter(minsize=3)

@@ -7,6 +7,7 @@ reflects; <root>/live is a symlink to the current generation, replaced atomicall
 from __future__ import annotations
 
 import contextlib
+import heapq
 import html
 import os
 import re
@@ -18,18 +19,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from whoosh import index as whoosh_index
-from whoosh.highlight import ContextFragmenter, HtmlFormatter
+from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.index import FileIndex, LockError
-from whoosh.qparser import AndGroup, MultifieldParser
-from whoosh.qparser.plugins import FuzzyTermPlugin, GtLtPlugin, WildcardPlugin
-from whoosh.query import Every, Query
-from whoosh.searching import Hit, Searcher
+from whoosh.query import Or, Query, Term
+from whoosh.searching import Searcher
 
-from museum.search.schema import FIELD_BOOSTS, SNIPPET_FIELDS, build_schema
+from museum.search.analysis import museum_analyzer
+from museum.search.facets import BoolArray, FacetTables, IndexTable, IntArray
+from museum.search.query import build_query
+from museum.search.request import FACETS, SearchRequest
+from museum.search.schema import FIELD_BOOSTS, NO_YEAR, SNIPPET_FIELDS, build_schema
 
 SEQ_FILE = "applied_seq"
-_BODY_SNIPPETS = {"description", "inscriptions", "provenance"}
+FloatArray = npt.NDArray[np.float64]
+_HIGHLIGHT_ANALYZER = museum_analyzer()
 
 
 @dataclass(frozen=True)
@@ -43,14 +49,20 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of results for a query."""
+    """One page of results with the facet counts of the whole result set."""
 
     hits: list[SearchHit]
     total: int
     page: int
     per_page: int
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     parsed: str = ""
-    ids: list[str] = field(default_factory=list)
+    latin_words: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        """Return the item ids of the hits in order."""
+        return [h.item_id for h in self.hits]
 
 
 def _mark_excerpt(fragment: str, stored: str) -> str:
@@ -75,14 +87,7 @@ class SearchIndex:
         self._searcher: Searcher | None = None
         # One searcher per process is shared; requests on other threads take turns with it.
         self._lock = threading.RLock()
-        self._parser = MultifieldParser(list(FIELD_BOOSTS), build_schema(),
-                                        fieldboosts=FIELD_BOOSTS, group=AndGroup)
-        # Operators visitors don't expect (field:value, ranges, fuzzy~) are removed so that any
-        # typed text is read as words; quotes, AND, OR, NOT and wildcards still work.
-        for plugin_type in (FuzzyTermPlugin, GtLtPlugin):
-            self._parser.remove_plugin_class(plugin_type)
-        self._parser.remove_plugin_class(WildcardPlugin)
-        self._parser.add_plugin(WildcardPlugin())
+        self._facets = FacetTables()
 
     # ----- generations -------------------------------------------------------------------
 
@@ -217,39 +222,146 @@ class SearchIndex:
                 self._searcher = ix.searcher()
             yield self._searcher
 
-    def parse(self, text: str) -> Query:
-        """Parse visitor text into a query; never raises on odd input."""
-        try:
-            return self._parser.parse(text)
-        except Exception:  # noqa: BLE001 - Whoosh raises many types on odd syntax
-            # Fall back to plain words so any string still searches for something sensible.
-            cleaned = " ".join(part for part in text.replace('"', " ").split())
-            return self._parser.parse(cleaned) if cleaned else Every()
+    def _matches(self, searcher: Searcher, query: Query | None,
+                 table: IndexTable) -> tuple[BoolArray, FloatArray]:
+        """Return the mask of documents matching query and their scores (zero when no query)."""
+        scores = np.zeros(table.size, dtype=np.float64)
+        if query is None:
+            return table.live.copy(), scores
+        mask = np.zeros(table.size, dtype=bool)
+        query = query.normalize()
+        for sub, offset in searcher.leaf_searchers():
+            matcher = query.matcher(sub, sub.context())
+            ids: list[int] = []
+            values: list[float] = []
+            while matcher.is_active():
+                ids.append(matcher.id())
+                values.append(matcher.score())
+                matcher.next()
+            if ids:
+                positions = np.asarray(ids, dtype=np.int64) + offset
+                mask[positions] = True
+                scores[positions] = values
+        return mask & table.live, scores
 
-    def search(self, text: str, page: int, per_page: int) -> SearchPage:
-        """Return one page of hits for text with highlighted snippets."""
-        query = self.parse(text)
+    def search(self, request: SearchRequest) -> SearchPage:
+        """Return one page of hits for request, with facet counts and highlighted snippets."""
+        parsed = build_query(request.parts)
         with self.searcher() as searcher:
-            results = searcher.search_page(query, max(page, 1), pagelen=per_page, terms=True)
-            results.results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
-            results.results.formatter = HtmlFormatter(tagname="mark", classname="hit", between=" … ")
-            hits = [SearchHit(item_id=hit["id"], snippet=self._snippet(hit), score=hit.score or 0.0)
-                    for hit in results]
-            return SearchPage(hits=hits, total=len(results.results), page=results.pagenum,
-                              per_page=per_page, parsed=str(query),
-                              ids=[h.item_id for h in hits])
+            table = self._facets.table(searcher)
+            matched, scores = self._matches(searcher, parsed.query, table)
+            filter_masks: dict[str, BoolArray] = {
+                name: table.value_mask(name, list(values))
+                for name, values in request.filters.items() if name in FACETS and values
+            }
+            if request.year_from is not None or request.year_to is not None:
+                filter_masks["years"] = table.year_mask(request.year_from, request.year_to)
+            selected = matched.copy()
+            for mask in filter_masks.values():
+                selected &= mask
+            facets: dict[str, list[tuple[str, int]]] = {}
+            for name in FACETS:
+                # A facet's counts ignore its own selection, so the other values stay offered.
+                base = matched.copy()
+                for other, mask in filter_masks.items():
+                    if other != name:
+                        base &= mask
+                facets[name] = table.counts(name, base)
+            docs = self._ordered(np.flatnonzero(selected), scores, table, request.sort,
+                                 parsed.query is not None, request.page * request.per_page)
+            total = int(selected.sum())
+            start = (request.page - 1) * request.per_page
+            page_docs = docs[start:start + request.per_page]
+            terms = self._terms_by_field(parsed.query)
+            hits = []
+            for docnum in page_docs:
+                stored = searcher.stored_fields(int(docnum))
+                hits.append(SearchHit(item_id=stored["id"], snippet=self._snippet(stored, terms),
+                                      score=float(scores[docnum])))
+            return SearchPage(hits=hits, total=total, page=request.page, per_page=request.per_page,
+                              facets=facets, parsed=str(parsed.query), latin_words=parsed.latin_words)
 
     @staticmethod
-    def _snippet(hit: Hit) -> str:
-        """Return the first highlighted fragment among the snippet fields of a hit."""
-        for name in SNIPPET_FIELDS:
-            stored = hit.get(name)
-            if not stored:
+    def _ordered(docs: IntArray, scores: FloatArray, table: IndexTable, sort: str, scored: bool,
+                 needed: int) -> list[int]:
+        """Return the first `needed` of docs in the requested order (ties by document number)."""
+        if docs.size == 0:
+            return []
+        if sort == "title" or (sort == "relevance" and not scored):
+            titles = table.sort_titles
+            return heapq.nsmallest(needed, docs.tolist(), key=lambda d: (titles[d] == "", titles[d], d))
+        if sort in ("date", "-date"):
+            begin = table.begin[docs]
+            unknown = begin == NO_YEAR
+            key = begin if sort == "date" else -begin
+            order = np.lexsort((docs, key, unknown))
+            return [int(d) for d in docs[order[:needed]]]
+        order = np.lexsort((docs, -scores[docs]))
+        return [int(d) for d in docs[order[:needed]]]
+
+    @staticmethod
+    def _terms_by_field(query: Query | None) -> dict[str, set[str]]:
+        """Return the words of query per field, for highlighting."""
+        found: dict[str, set[str]] = {}
+        if query is None:
+            return found
+        for fieldname, text in query.all_terms(phrases=True):
+            if isinstance(text, str):
+                found.setdefault(fieldname, set()).add(text)
+        return found
+
+    def suggest_words(self, words: list[str]) -> dict[str, str]:
+        """Return a likely intended spelling for each word the index hardly knows ("harvsters")."""
+        corrections: dict[str, str] = {}
+        with self.searcher() as searcher:
+            reader = searcher.reader()
+            for word in words[:8]:
+                lowered = word.lower()
+                if len(lowered) < 4 or not lowered.isalpha() or reader.doc_frequency("spelling", lowered) > 0:
+                    continue
+                best: tuple[int, str] | None = None
+                for distance in (1, 2):
+                    for candidate in reader.terms_within("spelling", lowered, distance, prefix=1):
+                        weight = reader.doc_frequency("spelling", candidate)
+                        if best is None or weight > best[0]:
+                            best = (weight, candidate)
+                    if best is not None:
+                        break
+                if best is not None and best[1] != lowered:
+                    corrections[word] = best[1]
+        return corrections
+
+    def related(self, item_id: str, texts: dict[str, str], limit: int) -> list[str]:
+        """Return ids of the items most like item_id, given its text per searched field.
+
+        The distinctive words of each field (those rare in the index but present here) are
+        looked for in the same field, so a shared artist, material, period or subject counts.
+        """
+        with self.searcher() as searcher:
+            clauses: list[Query] = []
+            for fieldname, text in texts.items():
+                if not text.strip() or fieldname not in FIELD_BOOSTS:
+                    continue
+                for word, _weight in searcher.key_terms_from_text(fieldname, text, numterms=8):
+                    clauses.append(Term(fieldname, word, boost=FIELD_BOOSTS[fieldname]))
+            if not clauses:
+                return []
+            results = searcher.search(Or(clauses), limit=limit + 1)
+            return [hit["id"] for hit in results if hit["id"] != item_id][:limit]
+
+    @staticmethod
+    def _snippet(stored: dict[str, Any], terms: dict[str, set[str]]) -> str:
+        """Return the first highlighted fragment among the snippet fields of a stored document."""
+        fragmenter = ContextFragmenter(maxchars=160, surround=40)
+        formatter = HtmlFormatter(tagname="mark", classname="hit", between=" … ")
+        for name, analysed_as in SNIPPET_FIELDS:
+            text = stored.get(name)
+            wanted = terms.get(analysed_as)
+            if not text or not wanted:
                 continue
-            analysed_as = "body" if name in _BODY_SNIPPETS else name
-            fragment = str(hit.highlights(analysed_as, text=stored, top=2))
+            fragment = highlight(text, frozenset(wanted), _HIGHLIGHT_ANALYZER, fragmenter, formatter, top=2)
             if fragment:
-                return _mark_excerpt(fragment, stored)
+                return _mark_excerpt(fragment, text)
         return ""
 
     def document_ids(self) -> set[str]:

@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from museum.catalogue.importing import ImportFailed, import_path
 from museum.catalogue.models import Collection, Image, Item, Revision
-from museum.catalogue.service import Catalogue, close_catalogue, open_catalogue, search
+from museum.catalogue.service import Catalogue, close_catalogue, open_catalogue
 from museum.config import Settings
 from tests.conftest import DATA, TEST_EXHIBIT
+from tests.searching import search_text
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_import_folder_writes_items_images_and_one_revision_each(cat: Catalogue)
         "hibiscus.regular.jpeg", "hibiscus.regular.cmyk.jpg"]
     assert calls and calls[-1][0] == 6
     # The import fed the index: searching in the other script finds the painting at once.
-    assert [item.id for item, _ in search(cat, "牧羊图", 1).hits] == ["met:36004"]
+    assert [item.id for item, _ in search_text(cat, "牧羊图").hits] == ["met:36004"]
 
 
 def test_reimport_changes_only_what_changed(cat: Catalogue, tmp_path: Path) -> None:
@@ -76,7 +77,7 @@ def test_reimport_changes_only_what_changed(cat: Catalogue, tmp_path: Path) -> N
     assert len(revisions) == before + 1
     assert revisions[-1].entity_id == "met:435809" and revisions[-1].action == "update"
     assert revisions[-1].snapshot["title"] == "The Harvesters (edited)"
-    assert [item.id for item, _ in search(cat, "edited", 1).hits] == ["met:435809"]
+    assert [item.id for item, _ in search_text(cat, "edited").hits] == ["met:435809"]
 
 
 def test_bad_rows_are_reported_with_line_numbers_and_good_rows_imported(cat: Catalogue) -> None:

@@ -8,9 +8,10 @@ import textwrap
 from pathlib import Path
 
 from museum.catalogue.importing import import_path
-from museum.catalogue.service import close_catalogue, open_catalogue, search
+from museum.catalogue.service import close_catalogue, open_catalogue
 from museum.config import Settings
 from tests.conftest import DATA, TEST_EXHIBIT
+from tests.searching import search_text
 
 
 def test_a_crash_between_commit_and_indexing_loses_nothing(tmp_path: Path) -> None:
@@ -33,7 +34,7 @@ def test_a_crash_between_commit_and_indexing_loses_nothing(tmp_path: Path) -> No
     cat = open_catalogue(Settings(data_dir=data_dir, import_default_exhibit=False))
     try:
         assert cat.index.applied_sequence() == 0  # nothing was indexed before the crash
-        hits = search(cat, "牧羊圖", 1).hits
+        hits = search_text(cat, "牧羊圖").hits
         assert [item.id for item, _ in hits] == ["met:36004"]
         assert cat.index.applied_sequence() > 0
     finally:
@@ -45,9 +46,9 @@ def test_another_process_handle_sees_new_writes_without_restarting(tmp_path: Pat
     reader = open_catalogue(settings)
     writer = open_catalogue(settings)
     try:
-        assert search(reader, "Harvesters", 1).total == 0
+        assert search_text(reader, "Harvesters").total == 0
         import_path(writer, TEST_EXHIBIT)
-        assert [item.id for item, _ in search(reader, "Harvesters", 1).hits] == ["met:435809"]
+        assert [item.id for item, _ in search_text(reader, "Harvesters").hits] == ["met:435809"]
     finally:
         close_catalogue(reader)
         close_catalogue(writer)

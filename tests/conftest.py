@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -73,7 +74,8 @@ def shared_client(shared_app: Flask) -> FlaskClient:
     return shared_app.test_client()
 
 
-def _pg_database() -> Iterator[str]:
+@contextlib.contextmanager
+def pg_database() -> Iterator[str]:
     """Create a throwaway PostgreSQL database, yield its URL, and drop it afterwards."""
     name = f"museum_test_{uuid.uuid4().hex[:12]}"
     try:
@@ -96,4 +98,5 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'catalogue.sqlite3'}"
     else:
-        yield from _pg_database()
+        with pg_database() as url:
+            yield url

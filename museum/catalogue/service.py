@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from museum.catalogue import store
 from museum.catalogue.dates import parse_years
-from museum.catalogue.db import make_engine, make_session_factory
+from museum.catalogue.db import database_lock, make_engine, make_session_factory
 from museum.catalogue.materials import material_label, materials_in
 from museum.catalogue.migrate import upgrade_to_head
 from museum.catalogue.models import Collection, Image, Item
@@ -57,8 +57,22 @@ def open_catalogue(settings: Settings, migrate: bool = True) -> Catalogue:
     engine = make_engine(settings.resolved_database_url)
     if migrate:
         upgrade_to_head(engine)
-    return Catalogue(settings=settings, engine=engine, sessions=make_session_factory(engine),
-                     index=SearchIndex(settings.index_dir), revision_probe=RevisionProbe(engine))
+    cat = Catalogue(settings=settings, engine=engine, sessions=make_session_factory(engine),
+                    index=SearchIndex(settings.index_dir), revision_probe=RevisionProbe(engine))
+    rebuild_index_if_outdated(cat)
+    return cat
+
+
+def rebuild_index_if_outdated(cat: Catalogue) -> bool:
+    """Rebuild the index when it was built by a release with other fields or analysis."""
+    if cat.index.schema_is_current():
+        return False
+    # Workers starting together take turns; the first rebuilds, the others find it current.
+    with database_lock(cat.engine, "index-schema"):
+        if cat.index.schema_is_current():
+            return False
+        reindex(cat)
+        return True
 
 
 def close_catalogue(cat: Catalogue) -> None:

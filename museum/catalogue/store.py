@@ -157,3 +157,12 @@ def published_image_by_hash(session: Session, sha256: str) -> Image | None:
 def published_ids(session: Session) -> set[str]:
     """Return the ids of every published item."""
     return set(session.scalars(select(Item.id).where(Item.status == PUBLISHED)).all())
+
+
+def undated_items(session: Session) -> list[tuple[str, str]]:
+    """Return (id, date text) of items whose date text gave no years (kept as text only)."""
+    rows = session.execute(
+        select(Item.id, Item.date_display).where(Item.begin_year.is_(None), Item.date_display != "")
+        .order_by(Item.id)
+    ).all()
+    return [(str(item_id), str(text)) for item_id, text in rows]

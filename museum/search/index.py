@@ -31,9 +31,10 @@ from museum.search.analysis import museum_analyzer
 from museum.search.facets import BoolArray, FacetTables, IndexTable, IntArray
 from museum.search.query import build_query
 from museum.search.request import FACETS, SearchRequest
-from museum.search.schema import FIELD_BOOSTS, NO_YEAR, SNIPPET_FIELDS, build_schema
+from museum.search.schema import FIELD_BOOSTS, NO_YEAR, SCHEMA_VERSION, SNIPPET_FIELDS, build_schema
 
 SEQ_FILE = "applied_seq"
+SCHEMA_FILE = "schema_version"
 FloatArray = npt.NDArray[np.float64]
 _HIGHLIGHT_ANALYZER = museum_analyzer()
 
@@ -104,6 +105,7 @@ class SearchIndex:
             gen = self._new_generation_dir()
             whoosh_index.create_in(str(gen), build_schema())
             (gen / SEQ_FILE).write_text("0")
+            (gen / SCHEMA_FILE).write_text(SCHEMA_VERSION)
             self._point_live_at(gen)
             return gen.name
 
@@ -141,6 +143,14 @@ class SearchIndex:
             return int((self.root / gen / SEQ_FILE).read_text().strip() or 0)
         except (FileNotFoundError, ValueError):
             return 0
+
+    def schema_is_current(self) -> bool:
+        """Tell whether the live generation was built with this release's schema and analysis."""
+        gen = self._live_generation()
+        try:
+            return (self.root / gen / SCHEMA_FILE).read_text().strip() == SCHEMA_VERSION
+        except FileNotFoundError:
+            return False
 
     @staticmethod
     def _write_seq(gen_dir: Path, seq: int) -> None:
@@ -188,6 +198,7 @@ class SearchIndex:
             raise
         writer.commit()
         self._write_seq(gen, seq)
+        (gen / SCHEMA_FILE).write_text(SCHEMA_VERSION)
         previous = self._gen_or_none()
         self._point_live_at(gen)
         self._prune(keep={gen.name, previous or ""})

@@ -17,6 +17,8 @@ from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from museum.search.analysis import museum_analyzer, pinyin_analyzer, spelling_analyzer
 from museum.search.request import FACETS
 
+# Bumped whenever fields or analysis change: an index built by an older release is rebuilt.
+SCHEMA_VERSION = "3"
 # Searched fields and their weights; a title hit outranks a hit in a long colophon.
 FIELD_BOOSTS: dict[str, float] = {
     "title": 4.0,

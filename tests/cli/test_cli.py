@@ -58,10 +58,19 @@ def test_check_and_reindex(runner: CliRunner, tmp_path: Path) -> None:
     ok = runner.invoke(main, ["check"])
     assert ok.exit_code == 0 and "Everything agrees." in ok.output, ok.output
     assert "5 published items" in ok.output
+    # Dates that give no years are kept as text and listed for curators (not a failure).
+    assert "Dates kept as text only" not in ok.output
+    importer = runner.invoke(main, ["import", str(DATA / "csv12_undated.csv")])
+    assert importer.exit_code == 0, importer.output
+    listed = runner.invoke(main, ["check"])
+    assert listed.exit_code == 0, listed.output
+    assert "Dates kept as text only (no years could be read from them): 2" in listed.output
+    assert "undated:1: no date" in listed.output and "undated:2: Meiji period" in listed.output
+    assert "undated:3" not in listed.output  # 清乾隆 was read
     # Derived state can always be deleted and rebuilt with one command.
     shutil.rmtree(tmp_path / "data" / "index")
     rebuilt = runner.invoke(main, ["reindex"])
-    assert rebuilt.exit_code == 0 and "5 published items" in rebuilt.output
+    assert rebuilt.exit_code == 0 and "8 published items" in rebuilt.output
     assert runner.invoke(main, ["check"]).exit_code == 0
     # Tamper with an original image: check reports it.
     original = next((tmp_path / "data" / "originals").rglob("*.jpg"))
@@ -140,3 +149,45 @@ def test_serve_runs_gunicorn_and_a_second_start_reuses_the_data(tmp_path: Path) 
             assert session.scalar(select(func.count()).select_from(Item)) == 6
     finally:
         close_catalogue(cat)
+
+
+def _start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    """Start `museum serve` and wait until it answers; return the process and its port."""
+    port = _free_port()
+    museum = [sys.executable, "-c", "from museum.cli import main; main()"]
+    proc = subprocess.Popen([*museum, "serve", "--port", str(port), "--workers", str(workers)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            _get(f"http://127.0.0.1:{port}/")
+            return proc, port
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                os.killpg(proc.pid, signal.SIGTERM)
+                output = proc.communicate(timeout=30)[0].decode()
+                pytest.fail(f"server did not start:\n{output}")
+            time.sleep(0.3)
+
+
+def test_running_servers_and_workers_find_a_new_import_without_restarting(tmp_path: Path) -> None:
+    env = {**os.environ, "MUSEUM_DATA_DIR": str(tmp_path / "data"), "MUSEUM_EXHIBIT_DIR": str(TEST_EXHIBIT)}
+    first, first_port = _start_server(env, workers=2)
+    second, second_port = _start_server(env, workers=1)
+    query = "/search?q=%E4%BB%BF%E5%8F%A4%E5%B1%B1%E6%B0%B4&lang=en"  # 仿古山水
+    try:
+        # Every worker has already answered (and cached) the search with no hits.
+        for port in (first_port, second_port) * 4:
+            assert "undated:3" not in _get(f"http://127.0.0.1:{port}{query}")[1]
+        imported = subprocess.run([sys.executable, "-c", "from museum.cli import main; main()", "import",
+                                   str(DATA / "csv12_undated.csv")], env=env, capture_output=True, timeout=120,
+                                  check=False)
+        assert imported.returncode == 0, imported.stderr.decode()
+        # Each process and each worker, asked again, finds the new item at once.
+        for port in (first_port, second_port) * 6:
+            status, body = _get(f"http://127.0.0.1:{port}{query}")
+            assert status == 200 and "undated:3" in body
+    finally:
+        for proc in (first, second):
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.communicate(timeout=30)

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import AppFactory, _pg_database
+from tests.conftest import AppFactory, pg_database
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """Yield the URL of a fresh PostgreSQL database."""
-    yield from _pg_database()
+    with pg_database() as url:
+        yield url
 
 
 @pytest.mark.postgres

@@ -320,6 +320,9 @@ def validate_row(row: dict[str, str], *, known_institutions: set[str],
     begin, end = _year(cells.get("begin_year", ""), "begin_year"), _year(cells.get("end_year", ""), "end_year")
     if begin is None and end is None and date_text:
         begin, end = parse_years(date_text)
+    if begin is None and end is None and cells.get("period", ""):
+        # No usable date: the period ("商 Shang dynasty", "清乾隆") still places the object in time.
+        begin, end = parse_years(cells.get("period", ""))
     if begin is None and end is not None:
         begin = end
     if end is None and begin is not None:

@@ -97,6 +97,10 @@ def index_fields(item: Item) -> dict[str, Any]:
     """Return the plain values the index document of an item is made from."""
     institution = item.institution or item.collection.institution
     named_periods = find_periods(" ".join(filter(None, [item.period, item.date_display])), field=True)
+    # Periods named in the title or creator ("unknown Chinese, Kangxi period") are searchable
+    # too, read the careful way used for running text.
+    for text in (item.title, item.title_alt, item.creator):
+        named_periods.extend(p for p in find_periods(text or "") if p not in named_periods)
     # Every name and alias of the periods named, and of their dynasties, so that 明代, 明朝,
     # "Ming" and "Wanli" all find an item dated 明 萬曆三十年.
     period_names: list[str] = []

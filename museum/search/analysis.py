@@ -98,9 +98,14 @@ def contains_han(text: str) -> bool:
     return HAN_CHARACTER.search(text) is not None
 
 
+_ELISION = re.compile(r"^(?:[dlmnstcj]|qu)'(?=\w)", re.I)   # French and Italian: d'Amiens, l'atelier
+_POSSESSIVE = re.compile(r"'s?$", re.I)                        # English: Immortal's, Masters'
+
+
 def normalise_latin(word: str) -> str:
-    """Return a Latin word NFKC-normalised with typographic apostrophes made plain."""
-    return unicodedata.normalize("NFKC", word).replace("’", "'")
+    """Return a Latin word NFKC-normalised, without elided articles or a possessive ending."""
+    word = unicodedata.normalize("NFKC", word).replace("’", "'")
+    return _POSSESSIVE.sub("", _ELISION.sub("", word)) or word
 
 
 class _PositionedTokenizer(Tokenizer):  # type: ignore[misc]

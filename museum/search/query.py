@@ -62,6 +62,23 @@ def _han_word(fields: dict[str, float], word: str) -> Query:
     return Or([_across(fields, chars), _across(fields, [word], WORD_BONUS)])
 
 
+def _joined_singles(words: list[str]) -> list[str]:
+    """Join neighbouring one-character words into one phrase unit.
+
+    The segmenter leaves names and rare words it does not know as single characters (馬遠 →
+    馬 / 遠); as separate words they would match two characters anywhere in a long colophon.
+    """
+    joined: list[str] = []
+    after_single = False
+    for word in words:
+        if len(word) == 1 and after_single:
+            joined[-1] += word
+        else:
+            joined.append(word)
+        after_single = len(word) == 1
+    return joined
+
+
 def _latin_word(fields: dict[str, float], raw: str, with_pinyin: bool) -> Query | None:
     """Return a query for one Latin word in the text fields and, read as pinyin, in the pinyin field."""
     prefix = raw.endswith("*") and len(raw.rstrip("*")) >= 2
@@ -90,7 +107,7 @@ def _word_clause(fields: dict[str, float], raw: str, with_pinyin: bool,
     for match in TOKEN_PATTERN.finditer(raw + (" " if raw.endswith("*") else "")):
         if match.lastgroup == "han":
             run = "".join(fold_han(ch) for ch in match.group(0))
-            segmented = han_words(match.group(0))
+            segmented = _joined_singles(han_words(match.group(0)))
             words.extend(segmented)
             run_parts = [_han_word(fields, w) for w in segmented]
             if len(run_parts) > 1:

@@ -298,7 +298,7 @@ def test_visitor_journey(watched: tuple[Page, Watch], viewport: Viewport,
     _settle(page)
     search_box.press("Enter")
     page.wait_for_url(re.compile(r"/search\?q="))
-    expect(page.locator(".search-bar input[name=q]")).to_have_value("牧羊图")
+    expect(page.locator(".search-form input[name=q]")).to_have_value("牧羊图")
     results = page.locator(".results .card")
     expect(results.first.locator(".card-title")).to_have_text("牧羊圖")
     marks = results.first.locator(".snippet mark")
@@ -311,10 +311,10 @@ def test_visitor_journey(watched: tuple[Page, Watch], viewport: Viewport,
     _screenshot(page, screenshot_dir, "search", viewport)
     watch.assert_clean("search (simplified)")
 
-    search_box = page.locator(".search-bar input[name=q]")
+    search_box = page.locator(".search-form input[name=q]")
     search_box.fill("牧羊圖")
     _settle(page)
-    page.locator(".search-bar button[type=submit]").click()
+    page.locator(".search-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/search\?q=%E7%89%A7%E7%BE%8A%E5%9C%96"))
     expect(results.first.locator(".card-title")).to_have_text("牧羊圖")
     expect(results.first.locator(".snippet mark").first).to_be_visible()
@@ -387,3 +387,57 @@ def test_language_switch_translates_the_interface(watched: tuple[Page, Watch]) -
                         page.locator(".search-bar button").inner_text())
     assert len(set(texts.values())) == 3, f"the interface reads the same in two languages: {texts}"
     watch.assert_clean("interface translation")
+
+
+def test_search_refinement(watched: tuple[Page, Watch], viewport: Viewport, screenshot_dir: Path) -> None:
+    """Facets narrow and widen the results, the year range takes BCE, and misspellings get a suggestion."""
+    page, watch = watched
+    page.goto("/search?collection=test-paintings")
+    count = page.locator(".result-count")
+    expect(count).to_contain_text(str(PUBLISHED))
+    expect(page.locator(".results .card")).to_have_count(PUBLISHED)
+
+    # Choose "with image": two results, a removable chip, the facet marked as chosen.
+    _settle(page)
+    page.locator('.facet a[href*="has_image=yes"]').click()
+    expect(count).to_contain_text(str(PUBLISHED - WITHOUT_IMAGE))
+    expect(page.locator(".results .card")).to_have_count(PUBLISHED - WITHOUT_IMAGE)
+    # The chip that removes the collection filter links to the same search without it.
+    chip = page.locator('.chips a:not([href*="collection="])')
+    expect(chip).to_have_count(1)
+    expect(page.locator(".facet li.selected")).to_have_count(2)  # collection and image
+    _assert_images_loaded(page, "facets")
+    _assert_fits_width(page, "facets")
+    _screenshot(page, screenshot_dir, "search-facets", viewport)
+
+    # Remove the collection filter with its chip: still only items with an image.
+    _settle(page)
+    chip.click()
+    expect(page.locator(".chips li")).to_have_count(1)
+    expect(count).to_contain_text(str(PUBLISHED - WITHOUT_IMAGE))
+
+    # A year range before the common era, typed the way visitors write it.
+    _settle(page)
+    page.goto("/search?q=&from=1500&to=1600")
+    expect(page.locator(".results .card")).to_have_count(1)
+    expect(page.locator(".results .card-title").first).to_have_text("The Harvesters")
+    _settle(page)
+    page.goto("/search?" + "from=300%20BCE&to=abc")
+    expect(page.locator(".notice")).to_contain_text("abc")
+    expect(page.locator(".chips li")).to_have_count(1)
+
+    # A misspelt English word: no results, and a suggestion that finds the painting.
+    _settle(page)
+    page.goto("/search?q=harvestrs")
+    suggestion = page.locator(".suggestion a")
+    expect(suggestion).to_have_text("harvesters")
+    _settle(page)
+    suggestion.click()
+    expect(page.locator(".results .card-title").first).to_have_text("The Harvesters")
+
+    # Pinyin without tones finds the Chinese title.
+    _settle(page)
+    page.goto("/search?q=muyang")
+    expect(page.locator(".results .card-title").first).to_have_text("牧羊圖")
+    _screenshot(page, screenshot_dir, "search-pinyin", viewport)
+    watch.assert_clean("search refinement")

@@ -14,6 +14,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the application over the configured data directory."""
     from museum import web
     from museum.api import bp as api_bp
+    from museum.iiif import bp as iiif_bp
     from museum.catalogue.service import open_catalogue
     from museum.public import bp as public_bp
 
@@ -25,6 +26,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     web.prepare_catalogue(app, catalogue)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(iiif_bp)
     web.register_error_pages(app)
     web.add_security_headers(app)
     return app

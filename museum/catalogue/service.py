@@ -6,6 +6,7 @@ web views and the tests call the same code.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from collections.abc import Iterator
@@ -450,6 +451,50 @@ def related_items(cat: Catalogue, item_id: str, limit: int = 6) -> list[Item]:
 
 
 # ----- images for the public -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicImage:
+    """An original image the public may see (it belongs to at least one published item)."""
+
+    sha256: str
+    format: str
+    width: int
+    height: int
+    path: Path
+    modified: dt.datetime   # when the newest published item showing it last changed
+
+
+def public_image(cat: Catalogue, sha256: str) -> PublicImage | None:
+    """Return the original with this hash if a published item shows it, else None (never a draft's)."""
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        return None
+    with cat.sessions() as session:
+        image = store.published_image_by_hash(session, sha256)
+        if image is None:
+            return None
+        modified = store.published_image_modified(session, sha256)
+        found = PublicImage(sha256=image.sha256, format=image.format, width=image.width, height=image.height,
+                            path=original_path(cat.settings.originals_dir, image.sha256, image.format),
+                            modified=modified or image.item.updated_at)
+    return found if found.path.is_file() else None
+
+
+def published_item(cat: Catalogue, item_id: str) -> Item | None:
+    """Return a published item with its images, collection and institution loaded, else None."""
+    with cat.sessions() as session:
+        item = store.item_by_id(session, item_id)
+        return item if item is not None and item.status == store.PUBLISHED else None
+
+
+def published_collection(cat: Catalogue, slug: str) -> tuple[Collection, list[Item]] | None:
+    """Return a collection and all its published items (with images) in title order, else None."""
+    with cat.sessions() as session:
+        collection = store.collection_by_slug(session, slug)
+        if collection is None:
+            return None
+        items, _total = store.published_page(session, collection.id, "title", 0, 1_000_000)
+        return collection, list(items)
 
 
 def public_derivative(cat: Catalogue, sha256: str, size: str, fmt: str) -> Path | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -151,6 +152,13 @@ def published_image_by_hash(session: Session, sha256: str) -> Image | None:
     """Return an image with this hash that belongs to a published item, if any."""
     return session.scalar(
         select(Image).join(Item).where(Image.sha256 == sha256, Item.status == PUBLISHED).limit(1)
+    )
+
+
+def published_image_modified(session: Session, sha256: str) -> datetime | None:
+    """Return when the newest published item showing this image last changed."""
+    return session.scalar(
+        select(func.max(Item.updated_at)).join(Image).where(Image.sha256 == sha256, Item.status == PUBLISHED)
     )
 
 

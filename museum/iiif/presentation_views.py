@@ -1,0 +1,1 @@
+"""IIIF Presentation API 3.0 views (being written)."""

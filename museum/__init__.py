@@ -14,8 +14,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the application over the configured data directory."""
     from museum import web
     from museum.api import bp as api_bp
-    from museum.iiif import bp as iiif_bp
     from museum.catalogue.service import open_catalogue
+    from museum.iiif import bp as iiif_bp
     from museum.public import bp as public_bp
 
     settings = ensure_secret_key(load_settings(overrides))

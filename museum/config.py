@@ -52,6 +52,8 @@ class Settings:
     port: int = 8000
     # gunicorn worker processes for `museum serve`.
     workers: int = 2
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+    proxy_hops: int = 0
 
     @property
     def resolved_database_url(self) -> str:

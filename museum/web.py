@@ -8,6 +8,7 @@ from typing import Any, cast
 from flask import Flask, Response, current_app, g, render_template, request
 from flask_babel import get_locale, gettext
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from museum.catalogue.importing import import_default_exhibit_if_empty
 from museum.catalogue.service import Catalogue, catalogue_revision
@@ -37,6 +38,12 @@ def configure(app: Flask, settings: Settings) -> None:
     app.config["CACHE_DEFAULT_TIMEOUT"] = settings.cache_timeout
     babel.init_app(app, locale_selector=select_locale)
     cache.init_app(app)
+    if settings.proxy_hops > 0:
+        # Absolute URLs (IIIF ids, redirects) must name the host, scheme and prefix the visitor
+        # used; only headers set by our own proxies are believed, or anyone could forge them.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -17,6 +17,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# iiif-prezi3 (the Presentation 3.0 model the IIIF tests validate against) pins Pillow<=12.0.0;
+# installed without its dependencies so it cannot downgrade our Pillow, and its real runtime
+# needs (pydantic 2, requests) pinned beside it.
+python3 -m pip install -q --disable-pip-version-check --no-deps 'iiif-prezi3==3.1.1'
+python3 -m pip install -q --disable-pip-version-check 'pydantic==2.13.4' 'requests==2.34.2'
 
 echo "== ruff";          python3 -m ruff check .
 echo "== mypy";          python3 -m mypy

@@ -26,6 +26,7 @@ from museum.catalogue.models import Collection, Image, Item
 from museum.catalogue.periods import dynasty_of, facet_period, find_periods, period_label, period_sort_key
 from museum.catalogue.revisions import RevisionProbe, latest_sequence, revisions_after
 from museum.config import Settings
+from museum.images import iiif
 from museum.images.derivatives import (
     DERIVATIVE_FORMATS,
     DERIVATIVE_SIZES,
@@ -513,3 +514,56 @@ def public_derivative(cat: Catalogue, sha256: str, size: str, fmt: str) -> Path 
         return ensure_derivative(original, cat.settings.derivatives_dir, sha256, size, fmt)
     except UnknownDerivative:
         return None
+
+
+# The IIIF views answer with its status and message; re-exported so they need not import images.
+IiifRequestError = iiif.IiifRequestError
+
+
+@dataclass(frozen=True)
+class IiifImagePlan:
+    """A checked IIIF image request for a public image: what to send and how to validate it."""
+
+    sha256: str
+    original: Path
+    original_format: str
+    width: int
+    height: int
+    request: iiif.ImageRequest
+    canonical: str          # region/size/rotation/quality.format in canonical form
+    media_type: str
+    etag: str
+    last_modified: dt.datetime
+
+
+def iiif_info(cat: Catalogue, sha256: str, service_id: str) -> dict[str, Any] | None:
+    """Return the IIIF info.json document of a public image served at service_id, else None."""
+    image = public_image(cat, sha256)
+    if image is None:
+        return None
+    return iiif.info_document(service_id, image.width, image.height)
+
+
+def iiif_image_plan(cat: Catalogue, sha256: str, region: str, size: str, rotation: str,
+                    quality: str, fmt: str) -> IiifImagePlan | None:
+    """Check an IIIF image request for a public image; None if the image is not public.
+
+    Raise IiifRequestError (status 400 or 501) for parameters the Image API refuses. Nothing is
+    rendered yet, so a client revalidating its copy costs no decoding.
+    """
+    image = public_image(cat, sha256)
+    if image is None:
+        return None
+    request = iiif.resolve_request(region, size, rotation, quality, fmt, image.width, image.height)
+    # The rendering depends only on the original's bytes, which never change under its hash.
+    stored = dt.datetime.fromtimestamp(int(image.path.stat().st_mtime), tz=dt.UTC)
+    return IiifImagePlan(sha256=image.sha256, original=image.path, original_format=image.format,
+                         width=image.width, height=image.height, request=request,
+                         canonical=request.canonical, media_type=request.media_type,
+                         etag=iiif.etag(image.sha256, request), last_modified=stored)
+
+
+def iiif_image_file(cat: Catalogue, plan: IiifImagePlan) -> Path:
+    """Return the rendered file of a checked IIIF request, rendering and caching it if needed."""
+    return iiif.ensure_rendition(plan.original, plan.original_format, cat.settings.derivatives_dir,
+                                 plan.sha256, plan.request, plan.width, plan.height)

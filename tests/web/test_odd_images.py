@@ -54,7 +54,10 @@ def test_every_sample_image_imports_and_displays_or_is_refused(make_app: AppFact
             assert client.get(f"/items/odd:{n}").status_code == 404
             continue
         page = client.get(f"/items/odd:{n}").data.decode()
-        for url in set(re.findall(r'(?:src|srcset)="(/media/[^"]+)"', page)):
+        # Every URL of every src and srcset (srcset entries are "URL width, URL width").
+        urls = {candidate.split()[0] for attr in re.findall(r'(?:src|srcset)="([^"]+)"', page)
+                for candidate in attr.split(",") if candidate.strip().startswith("/media/")}
+        for url in urls:
             with client.get(url) as response:
                 assert response.status_code == 200, (path.name, url)
                 shown = PILImage.open(io.BytesIO(response.data))

@@ -24,7 +24,13 @@ from museum.catalogue.materials import material_label, materials_in
 from museum.catalogue.migrate import upgrade_to_head
 from museum.catalogue.models import Collection, Image, Item
 from museum.catalogue.periods import dynasty_of, facet_period, find_periods, period_label, period_sort_key
-from museum.catalogue.revisions import RevisionProbe, latest_sequence, revisions_after
+from museum.catalogue.revisions import (
+    RevisionProbe,
+    item_snapshot,
+    latest_sequence,
+    record_revision,
+    revisions_after,
+)
 from museum.config import Settings
 from museum.images import iiif
 from museum.images.derivatives import (
@@ -201,6 +207,34 @@ def reindex(cat: Catalogue) -> int:
                     yield item_document(index_fields(loaded[item_id]))
 
         return cat.index.rebuild(documents(), seq)
+
+
+# ----- writes ----------------------------------------------------------------------------
+
+ITEM_STATUSES = ("draft", "published", "trashed")
+
+
+def set_item_status(cat: Catalogue, item_id: str, status: str, actor: str = "system") -> bool:
+    """Publish, withdraw (draft) or trash an item, with its revision; return False if there is no such item.
+
+    Like every write, it goes through the revision log, so the page cache key, the index and
+    every worker follow at once.
+    """
+    if status not in ITEM_STATUSES:
+        raise ValueError(f"unknown status {status!r}; use one of {', '.join(ITEM_STATUSES)}")
+    with cat.sessions() as session:
+        item = store.item_by_id(session, item_id)
+        if item is None:
+            return False
+        if item.status != status:
+            item.status = status
+            item.updated_at = dt.datetime.now(dt.UTC)
+            record_revision(session, entity="item", entity_id=item.id, action=status, actor=actor,
+                            snapshot=item_snapshot(item, item.collection.slug,
+                                                   item.institution.slug if item.institution else None))
+            session.commit()
+    catch_up_index(cat)
+    return True
 
 
 # ----- public reads ----------------------------------------------------------------------

@@ -15,6 +15,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from museum import web
     from museum.api import bp as api_bp
     from museum.catalogue.service import open_catalogue
+    from museum.curate import bp as curate_bp
+    from museum.curate.auth import init_auth, template_globals
     from museum.iiif import bp as iiif_bp
     from museum.public import bp as public_bp
 
@@ -27,6 +29,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(iiif_bp)
+    init_auth(app)
+    app.register_blueprint(curate_bp)
+    app.context_processor(template_globals)
     web.register_error_pages(app)
     web.add_security_headers(app)
     return app

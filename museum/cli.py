@@ -1,4 +1,4 @@
-"""The `museum` command: init, serve, import, reindex and check an installation."""
+"""The `museum` command: init, serve, import, reindex, check and user accounts of an installation."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from museum.catalogue.service import (
     reindex,
 )
 from museum.config import Settings, ensure_secret_key, load_settings
+from museum.curation.accounts import AccountError, all_accounts, create_user, set_password
 from museum.images.ingest import original_path
 
 
@@ -207,3 +208,68 @@ def check(data_dir: str | None) -> None:
         raise click.ClickException(f"{len(problems)} problems found (run `museum reindex` to rebuild "
                                    "the index; restore missing originals from a backup)")
     click.echo("Everything agrees.")
+
+
+@main.group()
+def user() -> None:
+    """Manage curator and admin accounts."""
+
+
+def _read_password(confirm: bool) -> str:
+    """Read a password from the terminal (hidden, asked twice) or, when piped, from the first line of stdin."""
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=confirm))
+    # Never an argument: arguments show in `ps` and shell history.
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@user.command("add")
+@data_dir_option
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "curator"]), default="curator", show_default=True)
+@click.option("--name", "display_name", default="", help="Name shown to other curators.")
+@click.option("--institution", "institutions", multiple=True,
+              help="Limit a curator to this institution's items (repeatable); none means all.")
+def user_add(data_dir: str | None, username: str, role: str, display_name: str, institutions: tuple[str, ...]) -> None:
+    """Create an account; the password is read from a prompt or from stdin, never from the command line."""
+    password = _read_password(confirm=True)
+    cat = _open(data_dir)
+    try:
+        account = create_user(cat, username, password, role=role, display_name=display_name,
+                              institutions=institutions)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        close_catalogue(cat)
+    limits = f", limited to {', '.join(account.institutions)}" if account.institutions else ""
+    click.echo(f"Created {account.role} {account.username}{limits}.")
+
+
+@user.command("password")
+@data_dir_option
+@click.argument("username")
+def user_password(data_dir: str | None, username: str) -> None:
+    """Set a new password for an account (read from a prompt or stdin); its sessions end."""
+    password = _read_password(confirm=True)
+    cat = _open(data_dir)
+    try:
+        set_password(cat, username, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        close_catalogue(cat)
+    click.echo(f"Password changed for {username}.")
+
+
+@user.command("list")
+@data_dir_option
+def user_list(data_dir: str | None) -> None:
+    """List accounts with their roles and institutions."""
+    cat = _open(data_dir)
+    try:
+        for account in all_accounts(cat):
+            state = "" if account.active else " (inactive)"
+            limits = ", ".join(account.institutions) or "all institutions"
+            click.echo(f"{account.username}\t{account.role}{state}\t{limits}")
+    finally:
+        close_catalogue(cat)

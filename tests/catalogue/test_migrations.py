@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from museum.catalogue.db import make_engine
-from museum.catalogue.migrate import upgrade_to_head
+from museum.catalogue.migrate import alembic_config, upgrade_to_head
 from museum.catalogue.models import Base
 
 
@@ -19,8 +20,12 @@ def test_migrations_match_the_models_and_rerun_safely(database_url: str) -> None
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
             assert diff == [], diff
-            assert MigrationContext.configure(conn).get_current_revision() == "0002"
-        assert {"institution", "collection", "item", "image", "revision"} <= set(inspect(engine).get_table_names())
+            head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+            assert head == "0003"  # the newest file in museum/migrations/versions
+            assert MigrationContext.configure(conn).get_current_revision() == head
+        expected = {"institution", "collection", "item", "image", "revision", "user_account", "exhibition",
+                    "import_job"}
+        assert expected <= set(inspect(engine).get_table_names())
         if engine.dialect.name == "sqlite":
             with engine.connect() as conn:
                 assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

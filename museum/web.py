@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any, cast
 
@@ -77,11 +78,13 @@ def current_catalogue() -> Catalogue:
 
 
 def page_cache_key() -> str:
-    """Return the cache key of a public page: catalogue revision, locale and full query string."""
+    """Return the cache key of a public page: catalogue revision, date, locale and full query string."""
     revision = getattr(g, "catalogue_revision", None)
     if revision is None:
         revision = g.catalogue_revision = catalogue_revision(current_catalogue())
-    raw = f"{revision}|{get_locale()}|{request.path}|{request.query_string.decode('latin-1')}"
+    # The date too: exhibitions open and close on dates, with no write to change the revision.
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    raw = f"{revision}|{today}|{get_locale()}|{request.path}|{request.query_string.decode('latin-1')}"
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 

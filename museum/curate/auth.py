@@ -230,4 +230,6 @@ def change_password() -> ResponseReturnValue:
 
 def template_globals() -> dict[str, Any]:
     """Return what every curation template may use."""
-    return {"account": current_account() if current_user.is_authenticated else None}
+    from museum.curate import NAV
+
+    return {"account": current_account() if current_user.is_authenticated else None, "curate_nav": NAV}

@@ -1,0 +1,1 @@
+"""Curation views (being written)."""

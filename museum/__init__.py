@@ -18,6 +18,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from museum.curate import bp as curate_bp
     from museum.curate.auth import init_auth, template_globals
     from museum.iiif import bp as iiif_bp
+    from museum.opendata import bp as opendata_bp
     from museum.public import bp as public_bp
 
     settings = ensure_secret_key(load_settings(overrides))
@@ -29,6 +30,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(iiif_bp)
+    app.register_blueprint(opendata_bp)
     init_auth(app)
     app.register_blueprint(curate_bp)
     app.context_processor(template_globals)

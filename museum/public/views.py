@@ -7,13 +7,24 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, cast
 from urllib.parse import urlencode, urlsplit
 
-from flask import Response, abort, make_response, redirect, render_template, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from werkzeug.datastructures import MultiDict
 
-from museum.catalogue import service
+from museum.catalogue import citation, service
 from museum.extensions import cache
-from museum.i18n import LANG_COOKIE, LOCALES
+from museum.i18n import HTML_LANG, LANG_COOKIE, LOCALES, localised
 from museum.public import bp
 from museum.search.request import FACETS, SORTS
 from museum.search_form import ADVANCED_INPUTS, search_request_from_args
@@ -99,14 +110,45 @@ def collection(slug: str) -> ResponseReturnValue:
 @bp.get("/items/<path:item_id>")
 @cached_page
 def item(item_id: str) -> ResponseReturnValue:
-    """Show an item: its gallery, metadata, rights and citation."""
+    """Show an item: its gallery, metadata, rights, citations and structured data."""
     page = service.item_page(current_catalogue(), item_id)
     if page is None:
         abort(404)
     raw_index = request.args.get("image", "0")
     shown = int(raw_index) if raw_index.isdigit() and int(raw_index) < len(page.item.images) else 0
-    return render_template("public/item.html", page=page, shown=shown,
-                           accessed=dt.date.today().isoformat())
+    accessed = dt.date.today().isoformat()
+    described = _describe(page.item, accessed)
+    return render_template("public/item.html", page=page, shown=shown, accessed=accessed, **described)
+
+
+def _describe(item: Any, accessed: str) -> dict[str, Any]:
+    """Return the item's canonical URL, citations and schema.org JSON-LD for the page."""
+    locale = str(get_locale() or "zh_Hans")
+    holder = item.institution or item.collection.institution
+    url = url_for("public.item", item_id=item.id, _external=True)
+    site = localised({"en": current_app.config["MUSEUM_SETTINGS"].site_name_en,
+                      "zh-Hant": current_app.config["MUSEUM_SETTINGS"].site_name_zh_hant,
+                      "zh-Hans": current_app.config["MUSEUM_SETTINGS"].site_name_zh_hans}, locale)
+    images = [{"contentUrl": url_for("public.media", sha256=image.sha256, size="large", fmt="jpeg",
+                                     _external=True),
+               "thumbnailUrl": url_for("public.media", sha256=image.sha256, size="thumb", fmt="jpeg",
+                                       _external=True),
+               "width": image.width, "height": image.height, "caption": image.caption or item.title}
+              for image in item.images]
+    cited = citation.citations(
+        creator=item.creator, title=item.title, title_alt=item.title_alt, date=item.date_display,
+        medium=item.medium, institution=localised(holder.name, locale), accession=item.accession_number,
+        url=url, accessed=accessed, site=site)
+    structured = citation.schema_org(
+        url=url, title=item.title, title_alt=item.title_alt, creator=item.creator, date=item.date_display,
+        begin_year=item.begin_year, end_year=item.end_year, medium=item.medium, object_type=item.object_type,
+        description=item.description, accession=item.accession_number, images=images,
+        institution={"name": localised(holder.name, locale), "url": holder.url},
+        collection={"name": localised(item.collection.title, locale),
+                    "url": url_for("public.collection", slug=item.collection.slug, _external=True)},
+        rights=item.rights, rights_url=item.rights_url, credit_line=item.credit_line,
+        language=HTML_LANG.get(locale, "zh-Hans"))
+    return {"canonical_url": url, "citations": cited, "structured_data": structured, "site_title": site}
 
 
 @bp.get("/search")

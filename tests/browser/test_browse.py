@@ -256,10 +256,13 @@ def test_visitor_journey(watched: tuple[Page, Watch], viewport: Viewport,
     expect(rights).to_contain_text("Public domain")
     expect(rights.locator("a[rel=license]").first).to_have_attribute(
         "href", re.compile(r"creativecommons\.org"))
-    citation = page.locator("section.citation .cite-text")
-    expect(citation).to_contain_text("Pieter Bruegel the Elder")
-    expect(citation.locator("cite")).to_contain_text("The Harvesters")
-    expect(citation).to_contain_text(re.compile(r"/items/met(:|%3A)435809"))
+    citations = page.locator("section.citation .cite-text")
+    expect(citations).to_have_count(3)  # Chicago, APA, MLA
+    for n in range(3):
+        expect(citations.nth(n)).to_contain_text("Pieter Bruegel the Elder")
+        expect(citations.nth(n).locator("cite")).to_contain_text("The Harvesters")
+        expect(citations.nth(n)).to_contain_text(re.compile(r"/items/met(:|%3A)435809"))
+    expect(page.locator("#stable-link")).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/items/met(:|%3A)435809$"))
     _assert_fits_width(page, "item")
     _screenshot(page, screenshot_dir, "item", viewport)
     watch.assert_clean("item")

@@ -18,6 +18,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from museum.curate import bp as curate_bp
     from museum.curate.auth import init_auth, template_globals
     from museum.iiif import bp as iiif_bp
+    from museum.oai import bp as oai_bp
     from museum.opendata import bp as opendata_bp
     from museum.public import bp as public_bp
 
@@ -33,6 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(opendata_bp)
     init_auth(app)
     app.register_blueprint(curate_bp)
+    app.register_blueprint(oai_bp)  # after init_auth: it exempts itself from CSRF checks
     app.context_processor(template_globals)
     web.register_error_pages(app)
     web.add_security_headers(app)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Any, NamedTuple, cast
 
 from flask import Flask, Response, current_app, g, render_template, request
 from flask_babel import get_locale, gettext
@@ -12,12 +13,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from museum.catalogue.importing import import_default_exhibit_if_empty
+from museum.catalogue.notices import Notice, NoticeBoard
 from museum.catalogue.service import Catalogue, catalogue_revision
 from museum.config import Settings
 from museum.extensions import babel, cache
-from museum.i18n import HTML_LANG, LOCALES, localised, select_locale
+from museum.i18n import HTML_LANG, LABEL_FALLBACKS, LOCALES, localised, select_locale
 
 CATALOGUE_KEY = "museum.catalogue"
+NOTICE_BOARD_KEY = "museum.notice_board"
 
 
 def configure(app: Flask, settings: Settings) -> None:
@@ -52,8 +55,15 @@ def configure(app: Flask, settings: Settings) -> None:
         locale = locale if locale in LOCALES else "zh_Hans"
         site_name = {"en": settings.site_name_en, "zh-Hant": settings.site_name_zh_hant,
                      "zh-Hans": settings.site_name_zh_hans}
+        # MUSEUM_SITE_NOTICE is an always-on notice in one text, shown before the admins' ones.
+        notices = [(settings.site_notice, "")] if settings.site_notice else []
+        try:
+            notices += [localised_notice(notice.message, locale) for notice in shown_notices()]
+        except Exception:
+            # The error page must still render when the database is what failed.
+            app.logger.exception("site notices could not be read")
         return {"locale": locale, "html_lang": HTML_LANG[locale], "locales": LOCALES,
-                "site_name": localised(site_name, locale), "site_notice": settings.site_notice}
+                "site_name": localised(site_name, locale), "site_notices": notices}
 
     @app.template_filter("year")
     def _year(value: int) -> str:
@@ -77,14 +87,56 @@ def current_catalogue() -> Catalogue:
     return cast(Catalogue, current_app.extensions[CATALOGUE_KEY])
 
 
+class PageState(NamedTuple):
+    """What a public page's cache key and banner depend on besides the request itself."""
+
+    revision: int                    # the catalogue revision
+    notices: tuple[Notice, ...]      # the admins' notices shown now
+    configured_notice: str           # MUSEUM_SITE_NOTICE, always on
+
+
+def _page_state() -> PageState:
+    """Return the catalogue revision and the notices shown now, worked out once per request."""
+    # Every werkzeug proxy lookup (g, current_app) costs about as much as filtering the notices,
+    # and this runs on every cached hit: one read of g, and current_app only on the first call.
+    state = g.get("page_state")
+    if state is None:
+        extensions = current_app.extensions
+        cat: Catalogue = extensions[CATALOGUE_KEY]
+        board = extensions.get(NOTICE_BOARD_KEY)
+        if board is None:
+            board = extensions[NOTICE_BOARD_KEY] = NoticeBoard(cat)
+        revision = catalogue_revision(cat)
+        # Kept on g so the cache key and the page rendered under it agree, even at a notice's edge.
+        state = g.page_state = PageState(revision, board.shown(revision, dt.datetime.now(dt.UTC)),
+                                         cat.settings.site_notice)
+    return cast(PageState, state)
+
+
+def shown_notices() -> tuple[Notice, ...]:
+    """Return the site notices shown now (from the in-process board: no query while the revision stays)."""
+    return _page_state().notices
+
+
+def localised_notice(message: Mapping[str, str], locale: str) -> tuple[str, str]:
+    """Return a notice's text for the locale (or the nearest language it has) and that text's language."""
+    for key in LABEL_FALLBACKS.get(locale, LABEL_FALLBACKS["zh_Hans"]):
+        if message.get(key):
+            return message[key], key
+    return "", ""
+
+
 def page_cache_key() -> str:
-    """Return the cache key of a public page: catalogue revision, date, locale and full query string."""
-    revision = getattr(g, "catalogue_revision", None)
-    if revision is None:
-        revision = g.catalogue_revision = catalogue_revision(current_catalogue())
+    """Return the cache key of a public page: catalogue revision, date, notices shown, locale and full path."""
+    state = _page_state()
     # The date too: exhibitions open and close on dates, with no write to change the revision.
     today = dt.datetime.now(dt.UTC).date().isoformat()
-    raw = f"{revision}|{today}|{get_locale()}|{request.path}|{request.query_string.decode('latin-1')}"
+    # Notices start and end on the clock, with no write either: the ids of those shown now make
+    # a page cached before a notice's start (or end) miss once that moment has passed. The
+    # configured notice too, since a Redis cache outlives a restart with a new MUSEUM_SITE_NOTICE.
+    notices = ",".join([str(notice.id) for notice in state.notices])
+    raw = (f"{state.revision}|{today}|{notices}|{state.configured_notice}|{get_locale()}|{request.path}|"
+           f"{request.query_string.decode('latin-1')}")
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -210,7 +210,7 @@ def _part(word: str | None) -> Part | None:
 def _zh_number(text: str) -> int | None:
     """Return the value of Arabic or Chinese numerals (三十, 二十五, 廿五, 一八八〇, 一百零五), or None."""
     if text.isascii():
-        return int(text) if text.isdigit() else None
+        return int(text) if text.isdecimal() else None
     text = text.replace("廿", "二十").replace("卅", "三十").replace("卌", "四十")
     if not any(unit in text for unit in _ZH_UNITS):
         # Digit by digit, as years are often written: 一八八〇.

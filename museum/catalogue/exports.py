@@ -140,10 +140,14 @@ def export_collection_toml(cat: Catalogue, slug: str) -> str | None:
                 institutions.setdefault(item.institution.slug, item.institution)
         lines = [f"slug = {_toml_string(collection.slug)}", f"position = {collection.position}",
                  f"institution = {_toml_string(collection.institution.slug)}"]
-        if collection.cover_item_id:
-            lines.append(f"cover = {_toml_string(collection.cover_item_id)}")
-        if collection.featured_item_ids:
-            lines.append("featured = [" + ", ".join(_toml_string(i) for i in collection.featured_item_ids) + "]")
+        # Only published items may be named: a withdrawn cover or featured item stays private.
+        named = [i for i in [collection.cover_item_id, *collection.featured_item_ids] if i]
+        public = set(session.scalars(select(Item.id).where(Item.id.in_(named), Item.status == store.PUBLISHED)))
+        if collection.cover_item_id in public:
+            lines.append(f"cover = {_toml_string(collection.cover_item_id or '')}")
+        featured = [i for i in collection.featured_item_ids if i in public]
+        if featured:
+            lines.append("featured = [" + ", ".join(_toml_string(i) for i in featured) + "]")
         for name in ("title", "summary", "credits"):
             labels = dict(getattr(collection, name) or {})
             if labels:

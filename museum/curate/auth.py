@@ -71,7 +71,7 @@ def init_auth(app: Flask) -> None:
 
     def _load(user_key: str) -> SessionUser | None:
         user_id, _, version = user_key.partition(":")
-        if not user_id.isdigit():
+        if not user_id.isdecimal():
             return None
         account = accounts.account_by_id(current_catalogue(), int(user_id))
         if account is None or not account.active or str(account.session_version) != version:
@@ -109,6 +109,8 @@ ACCOUNT_MESSAGES = {
     "gone": lazy_gettext("This account no longer exists."),
     "current_password": lazy_gettext("The current password is not right."),
     "no_user": lazy_gettext("There is no user called %(username)s."),
+    "last_admin": lazy_gettext("This is the last active administrator: make another account an administrator "
+                               "first."),
 }
 
 

@@ -148,6 +148,29 @@ def account_by_id(cat: Catalogue, user_id: int) -> Account | None:
         return _account(user) if user is not None else None
 
 
+@dataclass(frozen=True)
+class AccountRow:
+    """An account as the admins' list shows it: the account and when it was last used."""
+
+    account: Account
+    last_login_at: dt.datetime | None
+    created_at: dt.datetime | None
+
+
+def account_rows(cat: Catalogue) -> list[AccountRow]:
+    """Return every account with its last login, by user name (the admins' list)."""
+    with cat.sessions() as session:
+        users = session.scalars(select(User).order_by(User.username)).all()
+        return [AccountRow(_account(u), _aware(u.last_login_at), _aware(u.created_at)) for u in users]
+
+
+def institution_choices(cat: Catalogue) -> list[tuple[str, dict[str, str]]]:
+    """Return every institution an account may be limited to, as (slug, name map), by slug."""
+    with cat.sessions() as session:
+        rows = session.scalars(select(Institution).order_by(Institution.slug)).all()
+        return [(row.slug, {k: str(v) for k, v in (row.name or {}).items()}) for row in rows]
+
+
 def all_accounts(cat: Catalogue) -> list[Account]:
     """Return every account, by user name."""
     with cat.sessions() as session:
@@ -253,9 +276,11 @@ def update_account(cat: Catalogue, user_id: int, *, role: str | None = None, act
         user = session.get(User, user_id)
         if user is None:
             raise AccountError("gone", "This account no longer exists.")
+        if role is not None and role not in ROLES:
+            raise AccountError("role", f"The role must be one of: {', '.join(ROLES)}.", roles=", ".join(ROLES))
+        if _leaves_no_admin(session, user, role, active):
+            raise AccountError("last_admin", "This is the last active admin: make another account an admin first.")
         if role is not None:
-            if role not in ROLES:
-                raise AccountError("role", f"The role must be one of: {', '.join(ROLES)}.", roles=", ".join(ROLES))
             user.role = role
         if active is not None and active != user.active:
             user.active = active
@@ -266,3 +291,17 @@ def update_account(cat: Catalogue, user_id: int, *, role: str | None = None, act
             user.institutions = _institutions(session, institutions)
         session.commit()
         return _account(user)
+
+
+def _leaves_no_admin(session: Session, user: User, role: str | None, active: bool | None) -> bool:
+    """Tell whether demoting or deactivating this user would leave the site with no active admin."""
+    if user.role != "admin" or not user.active:
+        return False
+    if (role is None or role == "admin") and (active is None or active):
+        return False
+    # FOR UPDATE so that, on PostgreSQL, two admins demoting each other at once cannot both pass
+    # (the second waits and then counts again). SQLite has no row locks; two admins doing that in
+    # the same instant is not worth locking the whole database for.
+    others = session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True),
+                                                   User.id != user.id).with_for_update()).first()
+    return others is None

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from museum.public import views  # noqa: E402,F401 - routes attach themselves to bp
+from museum.public import exhibitions, views  # noqa: E402,F401 - routes attach themselves to bp

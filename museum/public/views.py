@@ -71,7 +71,8 @@ def _query_string(args: MultiDict[str, str]) -> str:
 def _page_arg() -> int:
     """Return the ?page= number, 1 for anything that is not a positive whole number."""
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    # isascii too: "²".isdecimal() is true, but int() refuses it.
+    return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 7 else 1
 
 
 def cached_page(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
@@ -115,7 +116,8 @@ def item(item_id: str) -> ResponseReturnValue:
     if page is None:
         abort(404)
     raw_index = request.args.get("image", "0")
-    shown = int(raw_index) if raw_index.isdigit() and int(raw_index) < len(page.item.images) else 0
+    shown = (int(raw_index) if raw_index.isascii() and raw_index.isdecimal() and len(raw_index) < 7
+             and int(raw_index) < len(page.item.images) else 0)
     accessed = dt.date.today().isoformat()
     described = _describe(page.item, accessed)
     return render_template("public/item.html", page=page, shown=shown, accessed=accessed, **described)

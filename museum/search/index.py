@@ -28,6 +28,7 @@ from whoosh.query import Or, Query, Term
 from whoosh.searching import Searcher
 
 from museum.search.analysis import museum_analyzer
+from museum.search.evaluate import Evaluator, FieldLengths, segment_key
 from museum.search.facets import BoolArray, FacetTables, IndexTable, IntArray
 from museum.search.query import build_query
 from museum.search.request import FACETS, SearchRequest
@@ -89,6 +90,8 @@ class SearchIndex:
         # One searcher per process is shared; requests on other threads take turns with it.
         self._lock = threading.RLock()
         self._facets = FacetTables()
+        self._lengths = FieldLengths()
+        self._lengths_for: Searcher | None = None
 
     # ----- generations -------------------------------------------------------------------
 
@@ -239,20 +242,15 @@ class SearchIndex:
         scores = np.zeros(table.size, dtype=np.float64)
         if query is None:
             return table.live.copy(), scores
+        if self._lengths_for is not searcher:
+            # A new searcher may have merged segments away: drop their length arrays.
+            self._lengths.forget_except({segment_key(sub.reader()) for sub, _ in searcher.leaf_searchers()})
+            self._lengths_for = searcher
+        docs, values = Evaluator(searcher, self._lengths).run(query)
         mask = np.zeros(table.size, dtype=bool)
-        query = query.normalize()
-        for sub, offset in searcher.leaf_searchers():
-            matcher = query.matcher(sub, sub.context())
-            ids: list[int] = []
-            values: list[float] = []
-            while matcher.is_active():
-                ids.append(matcher.id())
-                values.append(matcher.score())
-                matcher.next()
-            if ids:
-                positions = np.asarray(ids, dtype=np.int64) + offset
-                mask[positions] = True
-                scores[positions] = values
+        if docs.size:
+            mask[docs] = True
+            scores[docs] = values
         return mask & table.live, scores
 
     def search(self, request: SearchRequest) -> SearchPage:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 from whoosh.query import And, AndNot, Every, Or, Phrase, Prefix, Query, Term
 
-from museum.search.analysis import HAN_RUN, TOKEN_PATTERN, fold_han, han_words, museum_analyzer
+from museum.search.analysis import HAN_CHARACTER, HAN_RUN, TOKEN_PATTERN, fold_han, han_words, museum_analyzer
 from museum.search.pinyin import looks_like_initials, split_syllables
 from museum.search.request import QueryParts
-from museum.search.schema import FIELD_BOOSTS, PINYIN_BOOST
+from museum.search.schema import FIELD_BOOSTS, PINYIN_BOOST, POSITIONAL_FIELDS
 
 MAX_CLAUSES = 24
 WORD_BONUS = 1.5
@@ -43,10 +43,20 @@ def _analysed(text: str) -> list[str]:
 
 
 def _term_or_phrase(fieldname: str, tokens: Sequence[str], boost: float) -> Query:
-    """Return a Term for one token or a Phrase for several, in one field."""
+    """Return a Term for one token, else a Phrase where the field keeps positions, else all the parts."""
     if len(tokens) == 1:
         return Term(fieldname, tokens[0], boost=boost)
-    return Phrase(fieldname, list(tokens), boost=boost)
+    if fieldname in POSITIONAL_FIELDS:
+        return Phrase(fieldname, list(tokens), boost=boost)
+    parts: list[str] = []
+    for i, token in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if HAN_CHARACTER.fullmatch(token) and following and HAN_CHARACTER.fullmatch(following):
+            parts.append(token + following)        # neighbouring characters: their bigram
+        elif not (HAN_CHARACTER.fullmatch(token) and parts and i > 0
+                  and HAN_CHARACTER.fullmatch(tokens[i - 1])):
+            parts.append(token)                    # a Latin word, or a lone character
+    return And([Term(fieldname, part, boost=boost / len(parts)) for part in dict.fromkeys(parts)])
 
 
 def _across(fields: dict[str, float], tokens: Sequence[str], scale: float = 1.0) -> Query:

@@ -37,5 +37,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(oai_bp)  # after init_auth: it exempts itself from CSRF checks
     app.context_processor(template_globals)
     web.register_error_pages(app)
+    web.refuse_nul_characters(app)
     web.add_security_headers(app)
     return app

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any, NamedTuple, cast
 
-from flask import Flask, Response, current_app, g, render_template, request
+from flask import Flask, Response, abort, current_app, g, render_template, request
 from flask_babel import get_locale, gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -191,3 +191,16 @@ def add_security_headers(app: Flask) -> None:
             existing = headers.get("Vary")
             headers["Vary"] = f"{existing}, {HTML_VARY}" if existing else HTML_VARY
         return response
+
+
+def refuse_nul_characters(app: Flask) -> None:
+    """Answer 404 to paths holding a NUL character, which no id can contain.
+
+    PostgreSQL refuses NUL in any query text, so looking such an id up would fail with an
+    error instead of simply finding nothing.
+    """
+
+    @app.before_request
+    def _no_nul() -> None:
+        if "\x00" in request.path:
+            abort(404)

@@ -500,10 +500,34 @@ class PublicImage:
     modified: dt.datetime   # when the newest published item showing it last changed
 
 
+_PUBLIC_IMAGES: dict[tuple[int, str], PublicImage | None] = {}
+_PUBLIC_IMAGES_LOCK = threading.Lock()
+_PUBLIC_IMAGES_MAX = 4096
+
+
 def public_image(cat: Catalogue, sha256: str) -> PublicImage | None:
-    """Return the original with this hash if a published item shows it, else None (never a draft's)."""
+    """Return the original with this hash if a published item shows it, else None (never a draft's).
+
+    Remembered per catalogue revision: a viewer asks for dozens of tiles of one image, and two
+    ORM queries per tile cost more than serving the cached tile itself. Any write changes the
+    revision, so a withdrawn item's image is refused at once.
+    """
     if not re.fullmatch(r"[0-9a-f]{64}", sha256):
         return None
+    key = (catalogue_revision(cat), sha256)
+    with _PUBLIC_IMAGES_LOCK:
+        if key in _PUBLIC_IMAGES:
+            return _PUBLIC_IMAGES[key]
+    found = _load_public_image(cat, sha256)
+    with _PUBLIC_IMAGES_LOCK:
+        if len(_PUBLIC_IMAGES) >= _PUBLIC_IMAGES_MAX or any(k[0] != key[0] for k in list(_PUBLIC_IMAGES)[:1]):
+            _PUBLIC_IMAGES.clear()   # a new revision (or too many): start afresh
+        _PUBLIC_IMAGES[key] = found
+    return found
+
+
+def _load_public_image(cat: Catalogue, sha256: str) -> PublicImage | None:
+    """Read a public original's facts from the database."""
     with cat.sessions() as session:
         image = store.published_image_by_hash(session, sha256)
         if image is None:

@@ -630,7 +630,8 @@ class _DecodedCache:
                         return cached
                 # The longest edge at 1/reduction or more: the JPEG decoder then picks that
                 # draft scale (or a finer one), never a coarser one.
-                needed_edge = None if reduction == 1 else -(-max(width, height) // reduction)
+                # Rounded down: rounding up made JPEG draft decode one scale finer than needed.
+                needed_edge = None if reduction == 1 else max(width, height) // reduction
                 decoded = open_for_display(original, needed_edge=needed_edge)
                 self._keep(key, decoded)
                 return decoded

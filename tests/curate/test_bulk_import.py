@@ -293,7 +293,7 @@ def _refused(client: FlaskClient, table: tuple[str, bytes] | None, message: str,
 
 def test_bad_files_are_refused_with_a_clear_message_and_leave_nothing(app: Flask) -> None:
     client = _curator(app)
-    client.get("/?lang=en")
+    client.get("/lang/en").close()  # refusals below are read in English
     refused = _refused
     refused(client, None, "Choose a table file (.csv or .xlsx).")
     refused(client, ("notes.pdf", b"%PDF-1.4"), "Upload the table as a .csv or .xlsx file (“notes.pdf” is neither).")
@@ -344,7 +344,7 @@ def test_huge_cells_and_extra_cells_are_refused_row_by_row(app: Flask) -> None:
 def test_an_upload_over_the_size_limit_gets_the_413_page(make_app: AppFactory) -> None:
     app = make_app(max_image_bytes=10_000)
     client = _curator(app)
-    client.get("/?lang=en")
+    client.get("/lang/en").close()  # refusals below are read in English
     big = b"id,title\n" + b"x:1," + b"a" * (1024 * 1024 + 20_000) + b"\n"
     # Encoded here, in memory: the test client would spool a body this big to a temporary file.
     boundary, body = encode_multipart({"csrf_token": csrf_token(client, "/curate/imports/new"),
@@ -387,12 +387,12 @@ def test_curators_limited_to_institutions_import_only_there(app: Flask) -> None:
     page = _page(met, f"/curate/imports/{job_id}?lang=en")[1]
     assert "You may not import items of the institution “nmaa”." in page
     # A new collection may only be made for one's own institutions.
-    met.get("/?lang=en")
+    met.get("/lang/en").close()  # refusals below are read in English
     _refused(met, ("a.csv", b"id,title\nx:1,A\n"), "You may not create collections for “nmaa”.",
              target="new", new_slug="theirs", new_title="T", new_institution="nmaa")
 
     nmaa = _curator(app, "nina", institutions=("nmaa",))
-    nmaa.get("/?lang=en")
+    nmaa.get("/lang/en").close()  # refusals below are read in English
     assert "test-paintings" not in _page(nmaa, "/curate/imports/new")[1]
     _refused(nmaa, ("a.csv", b"id,title\nx:1,A\n"), "You may not import into the collection “test-paintings”.")
     # Other curators' jobs are not visible, not even as forbidden; admins see all.

@@ -199,7 +199,7 @@ def test_the_upload_form_refuses_a_malicious_zip_and_writes_nothing(app: Flask, 
     add_user(app, "carol")
     client = app.test_client()
     assert log_in(client, "carol") == 302
-    client.get("/?lang=en")
+    client.get("/lang/en").close()  # refusals below are read in English
     revisions = _count(app, Revision)
     token = csrf_token(client, "/curate/imports/new")
     table = b"id,title,image_filename\nz:1,Zipped,x.jpg\n"

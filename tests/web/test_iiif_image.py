@@ -14,6 +14,7 @@ from PIL import ExifTags, Image
 
 from museum.catalogue import store
 from museum.catalogue.importing import import_path
+from museum.catalogue.service import set_item_status
 from museum.config import load_settings
 from museum.images import iiif
 from museum.web import current_catalogue
@@ -35,12 +36,9 @@ def _image_of(app: Flask, item_id: str, position: int = 0) -> tuple[str, int, in
 
 
 def _set_status(app: Flask, item_id: str, status: str) -> None:
-    """Change an item's status in the database, as a curator publishing or withdrawing it would."""
-    with app.app_context(), current_catalogue().sessions() as session:
-        item = store.item_by_id(session, item_id)
-        assert item is not None
-        item.status = status
-        session.commit()
+    """Change an item's status as a curator publishing or withdrawing it would (with its revision)."""
+    with app.app_context():
+        assert set_item_status(current_catalogue(), item_id, status, actor="test")
 
 
 @pytest.fixture(scope="module")

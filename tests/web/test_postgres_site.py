@@ -28,3 +28,23 @@ def test_site_runs_on_postgresql(pg_url: str, make_app: AppFactory) -> None:
     again = make_app(database_url=pg_url).test_client()
     page = again.get("/collections/test-paintings?lang=en").data.decode()
     assert "5 objects" in page
+
+
+@pytest.mark.postgres
+def test_odd_characters_in_paths_are_404_not_500_on_postgresql(make_app: AppFactory, pg_url: str) -> None:
+    client = make_app(database_url=pg_url).test_client()
+    for path in ("/items/%00", "/items/met%3A%00", "/collections/%00", "/iiif/manifest/%00",
+                 "/exhibitions/%00", "/api/v1/items/%00", "/collections/%00/items.csv"):
+        with client.get(path) as response:
+            assert response.status_code == 404, path
+
+
+@pytest.mark.postgres
+def test_nul_characters_in_query_strings_are_not_500_on_postgresql(make_app: AppFactory, pg_url: str) -> None:
+    client = make_app(database_url=pg_url).test_client()
+    for path in ("/api/v1/items?collection=%00", "/api/v1/items?institution=a%00b", "/api/v1/search?q=%00&period=%00",
+                 "/search?q=%00&collection=%00", "/collections/test-paintings?sort=%00&page=%00",
+                 "/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:localhost:met%00",
+                 "/oai?verb=ListRecords&metadataPrefix=oai_dc&set=%00", "/api/v1/items?cursor=%00"):
+        with client.get(path) as response:
+            assert response.status_code < 500, path

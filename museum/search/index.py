@@ -36,6 +36,8 @@ from museum.search.schema import FIELD_BOOSTS, NO_YEAR, SCHEMA_VERSION, SNIPPET_
 
 SEQ_FILE = "applied_seq"
 SCHEMA_FILE = "schema_version"
+REBUILD_POOL_MB = 1024
+CATCH_UP_POOL_MB = 256
 FloatArray = npt.NDArray[np.float64]
 _HIGHLIGHT_ANALYZER = museum_analyzer()
 
@@ -169,7 +171,7 @@ class SearchIndex:
         """Write documents and deletions and record up_to_seq; return False if another process holds the lock."""
         ix = self._open()
         try:
-            writer = ix.writer(timeout=wait)
+            writer = ix.writer(timeout=wait, limitmb=CATCH_UP_POOL_MB)
         except LockError:
             return False
         try:
@@ -189,7 +191,9 @@ class SearchIndex:
         """Build a complete new generation from documents, swap it in, and return its size."""
         gen = self._new_generation_dir()
         ix = whoosh_index.create_in(str(gen), build_schema())
-        writer = ix.writer(limitmb=256, procs=1)
+        # A large pool: Whoosh's writer slows sharply once it spills runs to disk (measured:
+        # 30,000 documents wrote at 353/s with 256 MB, 510/s with 1 GB). Only rebuilds use it.
+        writer = ix.writer(limitmb=REBUILD_POOL_MB, procs=1)
         count = 0
         try:
             for doc in documents:

@@ -242,6 +242,8 @@ def import_job(job_id: str) -> ResponseReturnValue:
         else job.plan
     rows, show, page, pages = _rows_page(list(source.get("rows") or []))
     preview = bulk_import.undo_preview(current_catalogue(), job) if job.may_undo else None
+    if preview is not None and not (preview.created or preview.changed):
+        preview = None      # an import that wrote nothing has nothing to undo
     return render_template(
         "curate/imports/job.html", job=job, rows=rows, counts=source.get("counts") or {}, show=show, page=page,
         pages=pages, preview=preview, state_label=state_label, action_labels=ACTION_LABELS,

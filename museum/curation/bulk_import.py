@@ -236,12 +236,37 @@ def _declared_directory(path: Path) -> tuple[int, int]:
     return int(entries), int(directory)
 
 
-def _check_entry(info: zipfile.ZipInfo) -> str:
+def _names(info: zipfile.ZipInfo) -> list[str]:
+    """Return the names an entry may have been given, with / as the separator.
+
+    Without the UTF-8 flag, zipfile reads names as CP437, but Windows in Chinese writes them in
+    GBK or Big5 (and some Mac tools in UTF-8 without the flag): each reading is a candidate, and
+    the one a row asks for wins.
+    """
+    names = []
+    if not info.flag_bits & 0x800:
+        raw = info.filename.encode("cp437")
+        for encoding in ("utf-8", "gb18030", "big5"):
+            try:
+                names.append(raw.decode(encoding))
+            except UnicodeDecodeError:
+                continue
+    names.append(info.filename)
+    return list(dict.fromkeys(name.replace("\\", "/") for name in names))
+
+
+def _unsafe(name: str) -> bool:
+    """Tell whether an entry name points outside the folder it is unpacked into."""
+    return ("\x00" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name) is not None
+            or ".." in PurePosixPath(name).parts)
+
+
+def _check_entry(info: zipfile.ZipInfo, wanted: set[str]) -> str:
     """Refuse an entry that is dangerous whether or not it is used; return its normalised name."""
-    name = info.filename.replace("\\", "/")
+    names = _names(info)
+    name = next((n for n in names if PurePosixPath(n).name in wanted), names[0])
     shown = name[:200]
-    if ("\x00" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name)
-            or ".." in PurePosixPath(name).parts):
+    if any(_unsafe(n) for n in names):
         raise UploadRefused(f"the entry {shown!r} points outside the archive", "zip_path", name=shown)
     if stat.S_ISLNK(info.external_attr >> 16):
         raise UploadRefused(f"the entry {shown!r} is a symbolic link", "zip_symlink", name=shown)
@@ -285,10 +310,10 @@ def unpack_images(zip_path: Path, target: Path, wanted: set[str], *, max_entry_b
             raise UploadRefused(f"the ZIP holds more than {ZIP_MAX_ENTRIES} entries", "zip_entries",
                                 limit=ZIP_MAX_ENTRIES)
         seen: set[str] = set()
-        chosen: dict[str, zipfile.ZipInfo] = {}
+        chosen: dict[str, tuple[zipfile.ZipInfo, str]] = {}
         declared = unused = 0
         for info in infos:
-            name = _check_entry(info)
+            name = _check_entry(info, wanted)
             if name in seen:
                 raise UploadRefused(f"the name {name[:200]!r} appears twice", "zip_duplicate", name=name[:200])
             seen.add(name)
@@ -310,22 +335,23 @@ def unpack_images(zip_path: Path, target: Path, wanted: set[str], *, max_entry_b
             if base in chosen:
                 # Two pictures with one name: which one a row meant cannot be known.
                 raise UploadRefused(f"the name {base!r} appears twice", "zip_duplicate", name=base[:200])
-            chosen[base] = info
+            chosen[base] = (info, name)
         target.mkdir(parents=True, exist_ok=True)
         written = 0
         try:
-            for base, info in chosen.items():
-                written += _unpack_entry(archive, info, target / base, max_entry_bytes, ZIP_MAX_UNPACKED - written)
+            for base, (info, name) in chosen.items():
+                written += _unpack_entry(archive, info, name, target / base, max_entry_bytes,
+                                         ZIP_MAX_UNPACKED - written)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
     return UnpackedImages(entries=len(infos), unpacked=sorted(chosen), unused=unused)
 
 
-def _unpack_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, max_bytes: int,
+def _unpack_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shown: str, dest: Path, max_bytes: int,
                   remaining: int) -> int:
     """Copy one entry to dest through a bounded stream; return the bytes written."""
-    name = info.filename[:200]
+    name = shown[:200]
     size = 0
     try:
         with archive.open(info) as source, dest.open("xb") as out:
@@ -896,17 +922,20 @@ def undo_preview(cat: Catalogue, job: JobView) -> UndoPreview:
     """Return what undoing a job would touch, and how many of its items were edited since."""
     if job.batch is None:
         return UndoPreview(0, 0, 0)
+    in_batch = (Revision.batch == job.batch) & (Revision.entity == "item")
     with cat.sessions() as session:
-        touched = _first_revisions(session, job.batch)
-        actions = {str(i): str(a) for i, a in session.execute(
-            select(Revision.entity_id, Revision.action).where(Revision.batch == job.batch,
-                                                              Revision.entity == "item")).all()}
-        since = 0
-        for item_id, _first, last in touched:
-            since += bool(session.scalar(select(func.count()).select_from(Revision).where(
-                Revision.entity == "item", Revision.entity_id == item_id, Revision.seq > last)))
-    created = sum(1 for item_id, _f, _l in touched if actions.get(item_id) == "create")
-    return UndoPreview(created=created, changed=len(touched) - created, changed_since=since)
+        firsts = session.execute(select(Revision.entity_id, Revision.action).where(
+            in_batch, Revision.seq.in_(select(func.min(Revision.seq)).where(in_batch)
+                                       .group_by(Revision.entity_id)))).all()
+        last = (select(Revision.entity_id.label("item_id"), func.max(Revision.seq).label("seq"))
+                .where(in_batch).group_by(Revision.entity_id).subquery())
+        later = Revision.__table__.alias("later")
+        since = session.scalar(
+            select(func.count(func.distinct(later.c.entity_id)))
+            .select_from(later.join(last, (later.c.entity_id == last.c.item_id) & (later.c.seq > last.c.seq)))
+            .where(later.c.entity == "item")) or 0
+    created = sum(1 for _item, action in firsts if action == "create")
+    return UndoPreview(created=created, changed=len(firsts) - created, changed_since=int(since))
 
 
 def start_undo(cat: Catalogue, account: Account, job_id: str) -> None:

@@ -669,7 +669,8 @@ def restore_revision(cat: Catalogue, account: Account, exhibition_id: int, seq: 
         exhibition.title = _snapshot_labels(snap.get("title"))
         exhibition.summary = _snapshot_labels(snap.get("summary"))
         cover = snap.get("cover_item_id")
-        exhibition.cover_item_id = str(cover) if cover and store.item_by_id(session, str(cover)) else None
+        cover_item = _usable_item(session, account, str(cover), "cover_item_id", []) if cover else None
+        exhibition.cover_item_id = cover_item.id if cover_item is not None else None
         exhibition.opens_on = _snapshot_date(snap.get("opens_on"))
         exhibition.closes_on = _snapshot_date(snap.get("closes_on"))
         position = snap.get("position")
@@ -686,7 +687,7 @@ def restore_revision(cat: Catalogue, account: Account, exhibition_id: int, seq: 
             section.entries = []
             for saved_entry in saved.get("entries") or []:
                 item = items.get(str(saved_entry.get("item_id"))) if isinstance(saved_entry, dict) else None
-                if item is not None:
+                if item is not None and _usable_item(session, account, item.id, "item_id", []) is not None:
                     section.entries.append(ExhibitionEntry(item_id=item.id, item=item,
                                                            position=len(section.entries),
                                                            caption=_snapshot_labels(saved_entry.get("caption"))))

@@ -20,6 +20,7 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -81,6 +82,20 @@ LANGUAGES = ("zh-Hant", "zh-Hans", "en")
 # ----- the server, the account and the pages -------------------------------------------------
 
 
+@dataclass
+class JourneyWatch(browse.Watch):
+    """browse.Watch, minus what a full-page screenshot itself starts and then aborts.
+
+    While chromium captures beyond the viewport it re-picks responsive images and may start a
+    smaller derivative, which it aborts at once when the view comes back: the site asked for
+    nothing. Those aborts are kept apart (in screenshot_aborts), every other failure counts.
+    """
+
+    shooting: bool = False
+    started_while_shooting: set[Request] = field(default_factory=set)
+    screenshot_aborts: list[str] = field(default_factory=list)
+
+
 def _clean_env(extra: dict[str, str]) -> dict[str, str]:
     """Return the environment without inherited MUSEUM_* settings, plus extra."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MUSEUM_") and k != "DATABASE_URL"}
@@ -133,7 +148,7 @@ def _new_context(browser: Browser, server: live.LiveServer, viewport: browse.Vie
     return ctx
 
 
-def _watch(context: BrowserContext, watch: browse.Watch) -> Page:
+def _watch(context: BrowserContext, watch: JourneyWatch) -> Page:
     """Return a new page of context whose errors, failures and outside requests go to watch."""
 
     def block_outside(route: Route) -> None:
@@ -147,26 +162,36 @@ def _watch(context: BrowserContext, watch: browse.Watch) -> Page:
         if message.type == "error":
             watch.console_errors.append(f"{message.text} @ {message.location.get('url')}")
 
+    def on_request(request: Request) -> None:
+        if watch.shooting:
+            watch.started_while_shooting.add(request)
+
     def on_failed(request: Request) -> None:
-        if browse._is_local(request.url):
-            watch.failed.append(f"{request.method} {request.url}: {request.failure}")
+        if not browse._is_local(request.url):
+            return
+        seen = f"{request.method} {request.url}: {request.failure} (on {page.url})"
+        if request in watch.started_while_shooting and "ERR_ABORTED" in (request.failure or ""):
+            watch.screenshot_aborts.append(seen)
+        else:
+            watch.failed.append(seen)
 
     context.route("**/*", block_outside)
     page = context.new_page()
     page.on("console", on_console)
     page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
+    page.on("request", on_request)
     page.on("requestfailed", on_failed)
     return page
 
 
 @pytest.fixture
-def watch() -> browse.Watch:
+def watch() -> JourneyWatch:
     """Return one record of errors for the whole journey, curator and visitors alike."""
-    return browse.Watch()
+    return JourneyWatch()
 
 
 @pytest.fixture
-def curator(browser: Browser, journey_server: live.LiveServer, watch: browse.Watch) -> Iterator[Page]:
+def curator(browser: Browser, journey_server: live.LiveServer, watch: JourneyWatch) -> Iterator[Page]:
     """Return the curator's page: a desktop browser (traditional Chinese), not logged in yet."""
     ctx = _new_context(browser, journey_server, browse.DESKTOP)
     try:
@@ -176,7 +201,7 @@ def curator(browser: Browser, journey_server: live.LiveServer, watch: browse.Wat
 
 
 @pytest.fixture
-def visitors(browser: Browser, journey_server: live.LiveServer, watch: browse.Watch
+def visitors(browser: Browser, journey_server: live.LiveServer, watch: JourneyWatch
              ) -> Iterator[dict[str, tuple[Page, browse.Viewport]]]:
     """Return a visitor's page on a desktop (traditional) and on a phone (simplified), without login."""
     contexts = {vp.name: (_new_context(browser, journey_server, vp), vp) for vp in (browse.DESKTOP, browse.PHONE)}
@@ -190,9 +215,13 @@ def visitors(browser: Browser, journey_server: live.LiveServer, watch: browse.Wa
 # ----- helpers ------------------------------------------------------------------------------
 
 
-def _shot(page: Page, folder: Path, name: str) -> None:
+def _shot(page: Page, watch: JourneyWatch, folder: Path, name: str) -> None:
     """Save a full-page screenshot as journey-<name>.png (what is saved is looked at in review)."""
-    page.screenshot(path=str(folder / f"journey-{name}.png"), full_page=True)
+    watch.shooting = True
+    try:
+        page.screenshot(path=str(folder / f"journey-{name}.png"), full_page=True)
+    finally:
+        watch.shooting = False
 
 
 def _submit(page: Page, button: Locator) -> None:
@@ -238,8 +267,8 @@ def _drop_files(page: Page, zone: Locator, names: tuple[str, ...]) -> None:
 
 
 def _search(page: Page, query: str) -> Locator:
-    """Search the public site from the header's search box; return the first result card."""
-    box = page.locator(".search-bar input[name=q]")
+    """Search the public site from the header's box (the search page's own form there); return the first hit."""
+    box = page.locator(".search-bar input[name=q], .search-form input[name=q]")
     box.fill(query)
     browse._settle(page)
     with page.expect_navigation():
@@ -269,7 +298,7 @@ def _fill_languages(page: Page, form_id: str, prefix: str, texts: dict[str, str]
 
 
 def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.Viewport]],
-                         watch: browse.Watch, screenshot_dir: Path) -> None:
+                         watch: JourneyWatch, screenshot_dir: Path) -> None:
     """Log in, create, drop images, publish, find, edit, restore, build an exhibition; visitors see each."""
     page = curator
     desktop, _ = visitors["desktop"]
@@ -280,13 +309,13 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
     page.locator("#username").fill(USERNAME)
     page.locator("#password").fill(PASSWORD)
-    _shot(page, screenshot_dir, "01-login")
+    _shot(page, watch, screenshot_dir, "01-login")
     _submit(page, page.locator(".narrow-form button[type=submit]"))
     assert urlsplit(page.url).path == "/curate/"
     nav = page.locator("nav.curate-nav")
     expect(nav).to_be_visible()
     expect(nav.locator(".curate-who")).to_contain_text(DISPLAY_NAME)
-    _shot(page, screenshot_dir, "01-dashboard")
+    _shot(page, watch, screenshot_dir, "01-dashboard")
     watch.assert_clean("log in")
 
     # 2. A new item, saved as a draft.
@@ -314,7 +343,7 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
     expect(form.locator("#field-begin_year")).to_have_attribute("placeholder", "1736")
     expect(form.locator("#field-end_year")).to_have_attribute("placeholder", "1795")
     expect(page.locator("[data-image-list] .image-row")).to_have_count(0)
-    _shot(page, screenshot_dir, "02-item-draft-saved")
+    _shot(page, watch, screenshot_dir, "02-item-draft-saved")
     watch.assert_clean("new item")
 
     # 3. Two images dropped on the drop zone: one progress bar each, both done, both listed.
@@ -335,7 +364,7 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
         expect(images.nth(n).locator(".image-info")).to_contain_text(name)
     browse._assert_images_loaded(page, "uploaded images")
     zone.scroll_into_view_if_needed()
-    _shot(page, screenshot_dir, "03-images-dropped")
+    _shot(page, watch, screenshot_dir, "03-images-dropped")
     # They are stored, in the order dropped: the editor shows them again after a reload.
     browse._settle(page)
     page.reload()
@@ -350,7 +379,7 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
     expect(page.locator(".editor-head .status-badge")).to_have_class(re.compile(r"\bstatus-published\b"))
     public_link = page.locator(".editor-meta a[href^='/items/']")
     expect(public_link).to_have_count(1)
-    _shot(page, screenshot_dir, "04-published")
+    _shot(page, watch, screenshot_dir, "04-published")
     watch.assert_clean("publish")
 
     hits: dict[str, str] = {}
@@ -365,7 +394,7 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
             hits[f"{name}-{label}"] = unquote(first.locator("a.card-link").get_attribute("href") or "")
             browse._assert_images_loaded(visitor, f"search {label} ({name})")
             browse._assert_fits_width(visitor, f"search {label} ({name})")
-            _shot(visitor, screenshot_dir, f"04-search-{label}-{viewport.name}")
+            _shot(visitor, watch, screenshot_dir, f"04-search-{label}-{viewport.name}")
         watch.assert_clean(f"public search ({name})")
     assert set(hits.values()) == {f"/items/{item_id}"}, hits
     _check_public_item(desktop, item_id, TITLE_ALT, "public item")
@@ -376,7 +405,7 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
     _submit(page, form.locator(".form-actions button[type=submit]"))
     _expect_flash(page)
     expect(form.locator("#field-title_alt")).to_have_value(TITLE_ALT_EDITED)
-    _shot(page, screenshot_dir, "05-edited")
+    _shot(page, watch, screenshot_dir, "05-edited")
     _check_public_item(desktop, item_id, TITLE_ALT_EDITED, "public item after the edit")
     watch.assert_clean("edit")
 
@@ -405,7 +434,7 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
     expect(change.locator("td.after")).to_have_text(TITLE_ALT)
     expect(newest.locator("form")).to_have_count(0)
     expect(entries.nth(1).locator("form[action*='/restore']")).to_have_count(1)  # the edit can come back
-    _shot(page, screenshot_dir, "06-history-restored")
+    _shot(page, watch, screenshot_dir, "06-history-restored")
     _check_public_item(desktop, item_id, TITLE_ALT, "public item after the restore")
     _goto(page, f"/curate/items/{item_id}/edit")
     expect(page.locator(".editor-head .status-badge")).to_have_class(re.compile(r"\bstatus-published\b"))
@@ -441,7 +470,7 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
             _submit(page, added.locator(".ex-find-form button[type=submit]"))
             choice = page.locator(f"#add-{section_id} .ex-found li", has=page.locator("code", has_text=item_id))
             expect(choice).to_have_count(1)
-            _shot(page, screenshot_dir, "07-exhibition-finder")
+            _shot(page, watch, screenshot_dir, "07-exhibition-finder")
             _submit(page, choice.locator("button[type=submit]"))
             expected_id = item_id
         else:
@@ -461,14 +490,14 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
         expect(sections.nth(number - 1).locator("details.ex-caption summary")).to_contain_text(
             section["caption"]["zh-Hant"])
         browse._assert_images_loaded(page, f"exhibition editor, section {number}")
-        _shot(page, screenshot_dir, f"07-exhibition-section-{number}")
+        _shot(page, watch, screenshot_dir, f"07-exhibition-section-{number}")
 
     _submit(page, page.locator(".ex-status-form button[name=status][value=published]"))
     _expect_flash(page)
     expect(page.locator(".ex-meta .ex-status")).to_have_class(re.compile(r"\bex-status-published\b"))
     expect(page.locator(f'.ex-meta a[href="/exhibitions/{SLUG}"]')).to_be_visible()
     expect(sections).to_have_count(2)
-    _shot(page, screenshot_dir, "07-exhibition-published")
+    _shot(page, watch, screenshot_dir, "07-exhibition-published")
     watch.assert_clean("exhibition editor")
 
     # 8. Visitors read it: both sections, pictures, Markdown rendered; then walk to the next stop.
@@ -497,7 +526,7 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
         expect(shown.nth(0).locator(".figure-title .figure-alt")).to_have_text(TITLE_ALT)
         assert browse._assert_images_loaded(visitor, f"exhibition ({name})") >= 3  # cover and two figures
         browse._assert_fits_width(visitor, f"exhibition ({name})")
-        _shot(visitor, screenshot_dir, f"08-exhibition-{name}")
+        _shot(visitor, watch, screenshot_dir, f"08-exhibition-{name}")
 
         browse._settle(visitor)
         visitor.locator(".exhibition-start a.button-link").click()
@@ -514,5 +543,5 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
         expect(visitor.locator(".walk-end")).to_be_visible()  # the last stop
         browse._assert_images_loaded(visitor, f"walk 2 ({name})")
         browse._assert_fits_width(visitor, f"walk 2 ({name})")
-        _shot(visitor, screenshot_dir, f"08-walk-next-{name}")
+        _shot(visitor, watch, screenshot_dir, f"08-walk-next-{name}")
         watch.assert_clean(f"exhibition for visitors ({name})")

@@ -20,7 +20,7 @@ from werkzeug.test import encode_multipart
 
 from museum.catalogue.importing import TableTarget, import_table
 from museum.catalogue.models import Image, ImportJob, Item, Revision
-from museum.catalogue.service import Catalogue
+from museum.catalogue.service import Catalogue, set_item_status
 from museum.curation import bulk_import
 from museum.web import CATALOGUE_KEY
 from tests.conftest import DATA, IMAGES, AppFactory
@@ -205,6 +205,13 @@ def test_the_run_imports_in_the_background_reports_and_is_undone_in_one_action(m
     status, listing = _page(client, "/curate/imports?lang=en")
     assert job_id in listing and "mixed.csv" in listing and "Imported" in listing
 
+    # An item edited after the import: the undo form says that edit is taken back too.
+    assert set_item_status(_cat(app), "new:3", "draft", actor="ada")
+    status, report = _page(client, f"/curate/imports/{job_id}?lang=en")
+    assert "2 items this import created go to the trash." in report
+    assert "1 item this import changed gets back its version from before the import." in report
+    assert "1 of these items was edited after the import" in report
+
     # Undo needs the confirmation box.
     assert _post(client, job_id, "undo") == 303
     assert _job_row(app, job_id).state == "done"
@@ -227,6 +234,24 @@ def test_the_run_imports_in_the_background_reports_and_is_undone_in_one_action(m
     assert _post(client, job_id, "undo", confirm="yes") == 303
     assert _post(client, job_id, "run") == 303
     assert _job_row(app, job_id).state == "undone"
+
+
+def test_uploading_the_same_table_again_changes_nothing(app: Flask) -> None:
+    client = _curator(app)
+    table = b"id,title,image_filename\nsame:1,One,harvesters.jpeg\nsame:2,Two,\n"
+    images = ("i.zip", _zip({"deep/er/harvesters.jpeg": (IMAGES / "harvesters.jpeg").read_bytes()}))
+    first = _checked(client, app, ("same.csv", table), images)
+    _post(client, first, "run")
+    assert _settled(app, first).report["counts"]["create"] == 2
+    revisions = _count(app, Revision)
+    again = _checked(client, app, ("same.csv", table), images)
+    assert _job_row(app, again).plan["counts"] == {"create": 0, "change": 0, "unchanged": 2, "refused": 0}
+    _post(client, again, "run")
+    job = _settled(app, again)
+    assert job.report["counts"] == {"create": 0, "change": 0, "unchanged": 2, "refused": 0}
+    assert _count(app, Revision) == revisions          # unchanged rows write nothing
+    # Nothing to undo: the undo form is not offered for an import that wrote nothing.
+    assert "Undo this import" not in _page(client, f"/curate/imports/{again}?lang=en")[1]
 
 
 def test_undo_restores_images_and_fields_from_before_the_batch(app: Flask) -> None:
@@ -256,8 +281,11 @@ def test_xlsx_cells_are_text_and_formulas_are_never_evaluated(app: Flask, tmp_pa
     sheet.append(["id", "title", "begin_year", "featured", "description", None])
     sheet.append(["x:1", '=HYPERLINK("http://evil.example/","click me")', 1880, True, "<img src=x onerror=alert(1)>"])
     sheet.append([])
-    sheet.append(["x:2", "第二件", 1650.0, False, "Line one\nline two"])
+    sheet.append(["x:2", "<script>alert(2)</script>第二件", 1650.0, False, "Line one\nline two"])
     sheet.append(["x:" + "3" * 300, "太長", None, None, "id too long"])
+    sheet.append(["x:4", "Odd status", None, None, None, None])
+    sheet["G1"] = "status"
+    sheet["G6"] = "<svg onload=alert(3)>"
     buffer = io.BytesIO()
     workbook.save(buffer)
     workbook.close()
@@ -269,16 +297,24 @@ def test_xlsx_cells_are_text_and_formulas_are_never_evaluated(app: Flask, tmp_pa
     # Row numbers are the sheet's own, empty rows included.
     assert rows[2]["action"] == "create" and rows[4]["action"] == "create" and 3 not in rows
     assert rows[5]["reason"]["code"] == "too_long" and rows[5]["reason"]["params"] == {"column": "id", "limit": 200}
+    assert rows[6]["reason"]["code"] == "status"
     page = _page(client, f"/curate/imports/{job_id}?lang=en")[1]
     assert "<th scope=\"col\">Row</th>" in page
-    _post(client, job_id, "run")
-    assert _settled(app, job_id).state == "done"
+    # Whatever the cells hold is shown as text in the plan and the report, never as markup.
+    for shown in (page, None):
+        if shown is None:
+            _post(client, job_id, "run")
+            assert _settled(app, job_id).state == "done"
+            shown = _page(client, f"/curate/imports/{job_id}?lang=en")[1]
+        assert "<script>alert(2)" not in shown and "&lt;script&gt;alert(2)&lt;/script&gt;第二件" in shown
+        assert "<svg" not in shown and "not “&lt;svg onload=alert(3)&gt;”" in shown
     with _cat(app).sessions() as session:
         first, second = session.get(Item, "x:1"), session.get(Item, "x:2")
         assert first is not None and second is not None
         assert first.title == '=HYPERLINK("http://evil.example/","click me")'
         assert first.begin_year == 1880 and first.featured is True
         assert second.begin_year == 1650 and second.featured is False and second.description == "Line one\nline two"
+        assert second.title == "<script>alert(2)</script>第二件"
     item_page = _page(app.test_client(), "/items/x:1?lang=en")[1]
     assert "<img src=x onerror" not in item_page and "&lt;img src=x onerror=alert(1)&gt;" in item_page
     assert 'href="http://evil.example/"' not in item_page

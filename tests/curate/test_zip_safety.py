@@ -182,6 +182,19 @@ def test_a_good_zip_unpacks_only_the_named_pictures_by_base_name(tmp_path: Path)
     assert (tmp_path / "images" / "x.jpg").read_bytes() == JPEG
 
 
+@pytest.mark.parametrize("name, encoding", [("图一.jpg", "gb18030"), ("圖二.jpg", "big5")])
+def test_chinese_names_written_without_the_utf8_flag_still_match(tmp_path: Path, name: str, encoding: str) -> None:
+    # Windows in Chinese writes entry names in its code page and leaves the UTF-8 flag off;
+    # zipfile then reads them as CP437. Built here by patching an ASCII name of the same length.
+    raw = name.encode(encoding)
+    placeholder = b"p" * (len(raw) - 4) + b".jpg"
+    data = _zip([(placeholder.decode(), JPEG)]).replace(placeholder, raw)
+    archive = tmp_path / "upload.zip"
+    archive.write_bytes(data)
+    found = unpack_images(archive, tmp_path / "images", {name}, max_entry_bytes=LIMIT)
+    assert found.unpacked == [name] and (tmp_path / "images" / name).read_bytes() == JPEG
+
+
 def _count(app: Flask, model: type) -> int:
     with app.extensions[CATALOGUE_KEY].sessions() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)

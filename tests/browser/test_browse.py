@@ -174,7 +174,7 @@ def _assert_header(page: Page, viewport: Viewport) -> None:
     header = page.locator("header.site-header")
     expect(header).to_be_visible()
     expect(header.locator(".brand")).to_contain_text(viewport.site_name)
-    expect(header.locator(".main-nav a")).to_have_count(2)
+    expect(header.locator(".main-nav a")).to_have_count(3)  # collections, exhibitions, search
     expect(header.locator(".lang-switch a")).to_have_count(3)
     expect(page.locator(".search-bar input[name=q]")).to_be_visible()
 

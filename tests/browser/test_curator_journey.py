@@ -19,7 +19,7 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -170,7 +170,8 @@ def _watch(context: BrowserContext, watch: JourneyWatch) -> Page:
         if not browse._is_local(request.url):
             return
         seen = f"{request.method} {request.url}: {request.failure} (on {page.url})"
-        if request in watch.started_while_shooting and "ERR_ABORTED" in (request.failure or ""):
+        if (request in watch.started_while_shooting and request.resource_type == "image"
+                and "ERR_ABORTED" in (request.failure or "")):
             watch.screenshot_aborts.append(seen)
         else:
             watch.failed.append(seen)
@@ -215,13 +216,53 @@ def visitors(browser: Browser, journey_server: live.LiveServer, watch: JourneyWa
 # ----- helpers ------------------------------------------------------------------------------
 
 
+def _assert_images_loaded(page: Page, step: str) -> int:
+    """Scroll every image into view, wait for all to finish, fail on a broken one; return how many.
+
+    As browse._assert_images_loaded, but waiting inside one evaluate: its wait_for_function is
+    given an expression (not a function), which Playwright evals while polling, and the site's CSP
+    (script-src 'self', no 'unsafe-eval') refuses that whenever an image is still loading.
+    """
+    images: list[dict[str, object]] = page.evaluate("""async () => {
+        for (const img of document.images) {
+            img.scrollIntoView({block: 'center'});
+            await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        }
+        window.scrollTo(0, document.body.scrollHeight);
+        const deadline = Date.now() + 15000;
+        while (!Array.from(document.images).every(img => img.complete) && Date.now() < deadline) {
+            await new Promise(r => setTimeout(r, 50));
+        }
+        window.scrollTo(0, 0);
+        return Array.from(document.images).map(img => ({
+            src: img.currentSrc || img.src, width: img.naturalWidth, complete: img.complete}));
+    }""")
+    unfinished = [img["src"] for img in images if not img["complete"]]
+    assert not unfinished, f"{step}: images still loading after 15 s: {unfinished}"
+    broken = [img["src"] for img in images if not isinstance(img["width"], int) or img["width"] <= 0]
+    assert not broken, f"{step}: images that did not load: {broken}"
+    return len(images)
+
+
+
+# A full-page capture keeps sticky boxes where the viewport had them (the header mid-page, the
+# editor's save bar over a field); in the saved picture they stay where the page flows them. Set
+# through the CSSOM, which the site's Content-Security-Policy (style-src 'self') allows.
+STICKY = ".site-header, .form-actions"
+
+
 def _shot(page: Page, watch: JourneyWatch, folder: Path, name: str) -> None:
-    """Save a full-page screenshot as journey-<name>.png (what is saved is looked at in review)."""
+    """Save a full-page screenshot as journey-<name>.png, every (lazy) image loaded and none broken."""
+    _assert_images_loaded(page, f"screenshot {name}")
+    unstick = "([sel, on]) => document.querySelectorAll(sel).forEach(el => on ? " \
+              "el.style.setProperty('position', 'static', 'important') : el.style.removeProperty('position'))"
+    page.evaluate(unstick, [STICKY, True])
     watch.shooting = True
     try:
         page.screenshot(path=str(folder / f"journey-{name}.png"), full_page=True)
     finally:
         watch.shooting = False
+        page.evaluate(unstick, [STICKY, False])
 
 
 def _submit(page: Page, button: Locator) -> None:
@@ -246,8 +287,9 @@ def _expect_flash(page: Page, category: str = "success") -> None:
     expect(page.locator(".form-error")).to_have_count(0)
 
 
-def _drop_files(page: Page, zone: Locator, names: tuple[str, ...]) -> None:
-    """Drag files from the desktop onto zone: dragenter, dragover, then drop, carrying File objects."""
+def _drop_files(page: Page, zone: Locator, names: tuple[str, ...],
+                shot: Callable[[], object] | None = None) -> None:
+    """Drag files from the desktop onto zone: dragenter, dragover (then shot()), drop, carrying File objects."""
     files = [{"name": name, "data": base64.b64encode((IMAGES / name).read_bytes()).decode("ascii")}
              for name in names]
     transfer = page.evaluate_handle("""files => {
@@ -261,6 +303,8 @@ def _drop_files(page: Page, zone: Locator, names: tuple[str, ...]) -> None:
     zone.dispatch_event("dragenter", {"dataTransfer": transfer})
     zone.dispatch_event("dragover", {"dataTransfer": transfer})
     expect(zone).to_have_class(re.compile(r"\bdrop-active\b"))  # the zone shows it will take them
+    if shot is not None:
+        shot()
     zone.dispatch_event("drop", {"dataTransfer": transfer})
     expect(zone).not_to_have_class(re.compile(r"\bdrop-active\b"))
     transfer.dispose()
@@ -285,7 +329,7 @@ def _check_public_item(page: Page, item_id: str, title_alt: str, step: str) -> N
     expect(page.locator(".item-head .title-alt")).to_have_text(title_alt)
     expect(page.locator(".gallery .thumbs a")).to_have_count(2)
     expect(page.locator("section.details")).to_contain_text(DATE_TEXT)
-    browse._assert_images_loaded(page, step)
+    _assert_images_loaded(page, step)
 
 
 def _fill_languages(page: Page, form_id: str, prefix: str, texts: dict[str, str]) -> None:
@@ -350,7 +394,8 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
     expect(page.locator("[data-upload-submit]")).to_be_hidden()  # the script runs: no upload button
     zone = page.locator("[data-drop-zone]")
     zone.scroll_into_view_if_needed()
-    _drop_files(page, zone, UPLOADS)
+    _drop_files(page, zone, UPLOADS, shot=lambda: zone.screenshot(
+        path=str(screenshot_dir / "journey-03-drop-zone-active.png")))
     rows = page.locator("[data-upload-list] li")
     expect(rows).to_have_count(len(UPLOADS))
     for n, name in enumerate(UPLOADS):
@@ -362,8 +407,7 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
     expect(images).to_have_count(len(UPLOADS))
     for n, name in enumerate(UPLOADS):
         expect(images.nth(n).locator(".image-info")).to_contain_text(name)
-    browse._assert_images_loaded(page, "uploaded images")
-    zone.scroll_into_view_if_needed()
+    _assert_images_loaded(page, "uploaded images")
     _shot(page, watch, screenshot_dir, "03-images-dropped")
     # They are stored, in the order dropped: the editor shows them again after a reload.
     browse._settle(page)
@@ -388,11 +432,12 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
         for label, query in (("hant", TITLE), ("hans", TITLE_HANS)):
             first = _search(visitor, query)
             expect(first.locator(".card-title")).to_have_text(TITLE)
+            expect(first.locator(".snippet")).to_contain_text(TITLE)  # the text as written, marked
             marks = first.locator(".snippet mark")
             expect(marks.first).to_be_visible()
             assert any(set(m) & set(TITLE) for m in marks.all_inner_texts()), marks.all_inner_texts()
             hits[f"{name}-{label}"] = unquote(first.locator("a.card-link").get_attribute("href") or "")
-            browse._assert_images_loaded(visitor, f"search {label} ({name})")
+            _assert_images_loaded(visitor, f"search {label} ({name})")
             browse._assert_fits_width(visitor, f"search {label} ({name})")
             _shot(visitor, watch, screenshot_dir, f"04-search-{label}-{viewport.name}")
         watch.assert_clean(f"public search ({name})")
@@ -489,7 +534,7 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
         _expect_flash(page)
         expect(sections.nth(number - 1).locator("details.ex-caption summary")).to_contain_text(
             section["caption"]["zh-Hant"])
-        browse._assert_images_loaded(page, f"exhibition editor, section {number}")
+        _assert_images_loaded(page, f"exhibition editor, section {number}")
         _shot(page, watch, screenshot_dir, f"07-exhibition-section-{number}")
 
     _submit(page, page.locator(".ex-status-form button[name=status][value=published]"))
@@ -524,7 +569,7 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
         expect(shown.nth(1).locator(".exhibition-text em")).to_have_count(1)
         assert "**" not in article.inner_text(), "Markdown shown as typed, not rendered"
         expect(shown.nth(0).locator(".figure-title .figure-alt")).to_have_text(TITLE_ALT)
-        assert browse._assert_images_loaded(visitor, f"exhibition ({name})") >= 3  # cover and two figures
+        assert _assert_images_loaded(visitor, f"exhibition ({name})") >= 3  # cover and two figures
         browse._assert_fits_width(visitor, f"exhibition ({name})")
         _shot(visitor, watch, screenshot_dir, f"08-exhibition-{name}")
 
@@ -533,7 +578,7 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
         visitor.wait_for_url(re.compile(rf"/exhibitions/{SLUG}/walk/1$"))
         expect(visitor.locator(".walk-title")).to_have_text(TITLE)
         expect(visitor.locator(".walk-caption")).to_have_text(SECTIONS[0]["caption"][lang])
-        browse._assert_images_loaded(visitor, f"walk 1 ({name})")
+        _assert_images_loaded(visitor, f"walk 1 ({name})")
         browse._settle(visitor)
         visitor.locator(".walk-nav a.walk-next").click()
         visitor.wait_for_url(re.compile(rf"/exhibitions/{SLUG}/walk/2$"))
@@ -541,7 +586,17 @@ def test_curator_journey(curator: Page, visitors: dict[str, tuple[Page, browse.V
         expect(visitor.locator(".walk-caption")).to_have_text(SECTIONS[1]["caption"][lang])
         expect(visitor.locator(".walk-progress a")).to_have_text(SECTIONS[1]["heading"][lang])
         expect(visitor.locator(".walk-end")).to_be_visible()  # the last stop
-        browse._assert_images_loaded(visitor, f"walk 2 ({name})")
+        _assert_images_loaded(visitor, f"walk 2 ({name})")
         browse._assert_fits_width(visitor, f"walk 2 ({name})")
         _shot(visitor, watch, screenshot_dir, f"08-walk-next-{name}")
         watch.assert_clean(f"exhibition for visitors ({name})")
+
+    # 9. The curator's pages at phone width: nothing wider than the screen.
+    exhibition_editor = urlsplit(page.url).path
+    page.set_viewport_size(browse.PHONE.options["viewport"])
+    for label, path in (("dashboard", "/curate/"), ("item-editor", f"/curate/items/{item_id}/edit"),
+                        ("history", f"/curate/items/{item_id}/history"), ("exhibition-editor", exhibition_editor)):
+        _goto(page, path)
+        browse._assert_fits_width(page, f"curation at phone width: {label}")
+        _shot(page, watch, screenshot_dir, f"09-{label}-phone-width")
+    watch.assert_clean("curation at phone width")

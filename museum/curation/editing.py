@@ -578,10 +578,14 @@ def update_item(cat: Catalogue, account: Account, item_id: str, values: Mapping[
     """
     with cat.sessions() as session, session.begin():
         item = _editable(session, account, item_id)
-        newest = store.item_revisions(session, item_id, limit=1)
-        if base_seq is not None and newest and newest[-1].seq > base_seq:
-            raise Invalid({"_form": Problem("conflict", f"changed by {newest[-1].actor} since the editor opened",
-                                            {"actor": newest[-1].actor})}, current_seq=newest[-1].seq)
+        newest = store.item_revisions(session, item_id, limit=50)
+        # Image changes the same curator made from this very editor (drag-and-drop uploads,
+        # captions) do not touch the fields being saved, so they are no conflict.
+        others = [r for r in newest if base_seq is not None and r.seq > base_seq
+                  and not (r.actor == account.username and r.action.startswith("image-"))]
+        if others:
+            raise Invalid({"_form": Problem("conflict", f"changed by {others[-1].actor} since the editor opened",
+                                            {"actor": others[-1].actor})}, current_seq=newest[-1].seq)
         fields, collection, institution = _checked(session, account, values, item_id)
         before = _snapshot(item)
         _assign(item, fields, collection, institution)

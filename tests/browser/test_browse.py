@@ -155,7 +155,8 @@ def _assert_images_loaded(page: Page, step: str) -> int:
         }
         window.scrollTo(0, document.body.scrollHeight);
     }""")
-    page.wait_for_function("Array.from(document.images).every(img => img.complete)")
+    # A function, not an expression: Playwright evals expressions, which the site's CSP forbids.
+    page.wait_for_function("() => Array.from(document.images).every(img => img.complete)")
     images = page.evaluate("""Array.from(document.images).map(img => ({
         src: img.currentSrc || img.src, width: img.naturalWidth}))""")
     broken = [img["src"] for img in images if img["width"] <= 0]

@@ -82,7 +82,7 @@ def _wait_settled(page: Page) -> None:
         window.__viewerLast = now;
         return window.__viewerSame >= 3 && v.dataset.pending === '0';
     }""")
-    page.wait_for_function("Array.from(document.querySelectorAll('.viewer-tiles img'))"
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.viewer-tiles img'))"
                            ".every(img => img.complete)")
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
-from typing import Any, NamedTuple, cast
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple, ParamSpec, cast
 
 from flask import Flask, Response, abort, current_app, g, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -20,6 +21,7 @@ from museum.extensions import babel, cache
 from museum.i18n import HTML_LANG, LABEL_FALLBACKS, LOCALES, localised, select_locale
 
 CATALOGUE_KEY = "museum.catalogue"
+P = ParamSpec("P")
 NOTICE_BOARD_KEY = "museum.notice_board"
 
 
@@ -205,3 +207,9 @@ def refuse_nul_characters(app: Flask) -> None:
         # The IIIF Image API parses its own parameters (no query) and must answer 400 there.
         if "\x00" in request.path and not request.path.startswith("/iiif/3/"):
             abort(404)
+
+
+def cached_page(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
+    """Cache a public GET view under page_cache_key (revision, date, notices, locale, full URL)."""
+    return cast(Callable[P, ResponseReturnValue],
+                cache.cached(make_cache_key=lambda *a, **k: page_cache_key())(view))

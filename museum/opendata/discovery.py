@@ -7,27 +7,20 @@ them cost one cache lookup until something changes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import ParamSpec, cast
+from typing import ParamSpec
 from xml.sax.saxutils import escape, quoteattr
 
 from flask import Response, abort, url_for
 from flask.typing import ResponseReturnValue
 
 from museum.catalogue import discovery
-from museum.extensions import cache
 from museum.i18n import localised
 from museum.opendata import bp
-from museum.web import current_catalogue, page_cache_key
+from museum.web import cached_page, current_catalogue
 
 P = ParamSpec("P")
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 IMAGE_NS = "http://www.google.com/schemas/sitemap-image/1.1"
-
-
-def cached(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
-    """Cache a GET view under the catalogue revision, date, locale and full URL."""
-    return cast(Callable[P, ResponseReturnValue], cache.cached(make_cache_key=lambda *a, **k: page_cache_key())(view))
 
 
 def _w3c(moment: dt.datetime | None) -> str:
@@ -47,7 +40,7 @@ def _xml(body: str, mimetype: str = "application/xml") -> Response:
 
 
 @bp.get("/robots.txt")
-@cached
+@cached_page
 def robots() -> ResponseReturnValue:
     """Let crawlers see the public site but not the curators' pages; point them at the sitemap."""
     lines = ["User-agent: *", "Disallow: /curate/", "Allow: /", "",
@@ -56,7 +49,7 @@ def robots() -> ResponseReturnValue:
 
 
 @bp.get("/sitemap.xml")
-@cached
+@cached_page
 def sitemap_index() -> ResponseReturnValue:
     """Return the sitemap index: the pages sitemap and one sitemap per chunk of items."""
     cat = current_catalogue()
@@ -74,7 +67,7 @@ def sitemap_index() -> ResponseReturnValue:
 
 
 @bp.get("/sitemaps/pages.xml")
-@cached
+@cached_page
 def sitemap_pages() -> ResponseReturnValue:
     """Return the sitemap of the site's own pages: home, collections and each collection."""
     cat = current_catalogue()
@@ -92,7 +85,7 @@ def sitemap_pages() -> ResponseReturnValue:
 
 
 @bp.get("/sitemaps/items-<int:number>.xml")
-@cached
+@cached_page
 def sitemap_items(number: int) -> ResponseReturnValue:
     """Return one sitemap of item pages with their last change and first image."""
     entries = discovery.sitemap_entries(current_catalogue(), number)
@@ -112,7 +105,7 @@ def sitemap_items(number: int) -> ResponseReturnValue:
 
 
 @bp.get("/feed.atom")
-@cached
+@cached_page
 def feed() -> ResponseReturnValue:
     """Return an Atom feed of the most recently published or changed items."""
     cat = current_catalogue()

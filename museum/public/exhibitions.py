@@ -7,8 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from museum.catalogue import exhibitions as service
 from museum.public import bp
-from museum.public.views import cached_page
-from museum.web import current_catalogue
+from museum.web import cached_page, current_catalogue
 
 
 @bp.get("/exhibitions")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any, ParamSpec, cast
+from typing import Any, ParamSpec
 from urllib.parse import urlencode, urlsplit
 
 from flask import (
@@ -23,12 +22,11 @@ from flask_babel import get_locale
 from werkzeug.datastructures import MultiDict
 
 from museum.catalogue import citation, service
-from museum.extensions import cache
 from museum.i18n import HTML_LANG, LANG_COOKIE, LOCALES, localised
 from museum.public import bp
 from museum.search.request import FACETS, SORTS
 from museum.search_form import ADVANCED_INPUTS, search_request_from_args
-from museum.web import current_catalogue, page_cache_key
+from museum.web import cached_page, current_catalogue
 
 ONE_YEAR = 365 * 24 * 3600
 P = ParamSpec("P")
@@ -73,12 +71,6 @@ def _page_arg() -> int:
     raw = request.args.get("page", "1")
     # isascii too: "²".isdecimal() is true, but int() refuses it.
     return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 7 else 1
-
-
-def cached_page(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
-    """Cache a GET view under the catalogue revision, locale and full query string."""
-    return cast(Callable[P, ResponseReturnValue],
-                cache.cached(make_cache_key=lambda *a, **k: page_cache_key())(view))
 
 
 @bp.get("/")

@@ -17,10 +17,11 @@ from museum.catalogue.importing import import_default_exhibit_if_empty
 from museum.catalogue.notices import Notice, NoticeBoard
 from museum.catalogue.service import Catalogue, catalogue_revision
 from museum.config import Settings
-from museum.extensions import babel, cache
+from museum.extensions import babel, cache, tile_cache
 from museum.i18n import HTML_LANG, LABEL_FALLBACKS, LOCALES, localised, select_locale
 
 CATALOGUE_KEY = "museum.catalogue"
+TILE_CACHE_ENTRIES = 1000
 P = ParamSpec("P")
 NOTICE_BOARD_KEY = "museum.notice_board"
 
@@ -39,11 +40,16 @@ def configure(app: Flask, settings: Settings) -> None:
     if settings.cache_redis_url:
         app.config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=settings.cache_redis_url,
                           CACHE_KEY_PREFIX="museum:")
+        tile_config: dict[str, Any] = {"CACHE_KEY_PREFIX": "museum:tile:"}
     else:
         app.config.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=2000)
+        # Tiles are 20-60 KB each: at most about 40 MB per worker.
+        tile_config = {"CACHE_THRESHOLD": TILE_CACHE_ENTRIES}
     app.config["CACHE_DEFAULT_TIMEOUT"] = settings.cache_timeout
     babel.init_app(app, locale_selector=select_locale)
     cache.init_app(app)
+    tile_cache.init_app(app, config={**{k: v for k, v in app.config.items() if k.startswith("CACHE_")},
+                                     **tile_config})
     if settings.proxy_hops > 0:
         # Absolute URLs (IIIF ids, redirects) must name the host, scheme and prefix the visitor
         # used; only headers set by our own proxies are believed, or anyone could forge them.
@@ -113,6 +119,11 @@ def _page_state() -> PageState:
         state = g.page_state = PageState(revision, board.shown(revision, dt.datetime.now(dt.UTC)),
                                          cat.settings.site_notice)
     return cast(PageState, state)
+
+
+def current_revision() -> int:
+    """Return the catalogue revision this request sees (probed once per request)."""
+    return _page_state().revision
 
 
 def shown_notices() -> tuple[Notice, ...]:

@@ -48,8 +48,13 @@ def all_materials() -> tuple[Material, ...]:
 
 def materials_in(medium: str) -> list[Material]:
     """Return the materials a medium text names, in vocabulary order."""
-    if not medium:
-        return []
+    return list(_materials_in(medium)) if medium else []
+
+
+# The same media recur across thousands of records ("gelatin silver print"): indexing asks once.
+@lru_cache(maxsize=16384)
+def _materials_in(medium: str) -> tuple[Material, ...]:
+    """Return materials_in(medium) as a tuple, remembered."""
     found: list[Material] = []
     rest = medium
     # Phrases first, and taken out of the text: "gelatin silver print" is a photograph, not silver.
@@ -63,7 +68,7 @@ def materials_in(medium: str) -> list[Material]:
         if (material.words is not None and material.words.search(rest)) or any(z in rest for z in material.chinese):
             found.append(material)
     order = {m.key: i for i, m in enumerate(all_materials())}
-    return sorted(found, key=lambda m: order[m.key])
+    return tuple(sorted(found, key=lambda m: order[m.key]))
 
 
 def material_label(key: str, locale: str) -> str:

@@ -337,6 +337,14 @@ def match_periods(text: str, *, field: bool = False) -> list[PeriodMatch]:
     field=True says text is a short date or period field rather than running text; see "How
     names are found" for what that allows.
     """
+    return list(_match_periods(text, field))
+
+
+# Indexing asks about the same date and creator strings over and over ("c. 1950", "unknown
+# Chinese"): remembering the answers took most of the date work out of a full rebuild.
+@lru_cache(maxsize=16384)
+def _match_periods(text: str, field: bool) -> tuple[PeriodMatch, ...]:
+    """Return match_periods(text, field=field) as a tuple, remembered."""
     table = _table()
     folded = _fold(text)
     candidates = _candidates(folded, table)
@@ -354,7 +362,7 @@ def match_periods(text: str, *, field: bool = False) -> list[PeriodMatch]:
         # An English name's span takes in its "dynasty" or "period", as the full names do.
         suffix = _EN_SUFFIX.match(folded, c.end) if c.english else None
         matches.append(PeriodMatch(c.period, c.start, suffix.end() if suffix else c.end))
-    return matches
+    return tuple(matches)
 
 
 def find_periods(text: str, *, field: bool = False) -> list[Period]:

@@ -115,6 +115,11 @@ def latest_sequence(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(Revision.seq), 0))) or 0)
 
 
+def revision_count_after(session: Session, seq: int) -> int:
+    """Return how many revisions are newer than seq."""
+    return int(session.scalar(select(func.count()).select_from(Revision).where(Revision.seq > seq)) or 0)
+
+
 def revisions_after(session: Session, seq: int, limit: int = 1000) -> Sequence[Revision]:
     """Return up to limit revisions newer than seq, oldest first."""
     return session.scalars(

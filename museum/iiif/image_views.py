@@ -5,15 +5,18 @@ Every response under /iiif/3/, errors included, carries CORS so viewers on other
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from typing import NamedTuple
 
-from flask import Response, redirect, request, send_file, url_for
+from flask import Response, redirect, request, url_for
 from werkzeug.http import is_resource_modified
 from werkzeug.wrappers import Response as AnyResponse
 
 from museum.catalogue import service
+from museum.extensions import tile_cache
 from museum.iiif import bp
-from museum.web import current_catalogue
+from museum.web import current_catalogue, current_revision
 
 IMAGE_API_PATH = "/iiif/3/"
 JSON_LD = 'application/ld+json;profile="http://iiif.io/api/image/3/context.json"'
@@ -21,6 +24,19 @@ PROFILE_LINK = '<http://iiif.io/api/image/3/level2.json>;rel="profile"'
 ONE_YEAR = 365 * 24 * 3600
 # Image information is small and may change (e.g. when limits change), so it is kept for a day.
 INFO_MAX_AGE = 24 * 3600
+# Renditions up to this size are kept in the tile cache; larger ones (a whole image at full
+# size) are read from the rendition file each time.
+TILE_CACHE_MAX_BYTES = 512 * 1024
+
+
+class CachedRendition(NamedTuple):
+    """What answering an image request again needs, kept in the tile cache."""
+
+    body: bytes
+    media_type: str
+    etag: str
+    last_modified: dt.datetime
+    link: str
 
 
 def _error(status: int, message: str) -> Response:
@@ -68,29 +84,50 @@ def info(identifier: str) -> AnyResponse:
 
 @bp.get("/3/<identifier>/<region>/<size>/<rotation>/<quality_format>")
 def image(identifier: str, region: str, size: str, rotation: str, quality_format: str) -> AnyResponse:
-    """Serve one image request, rendered once and cached, with validators and a year of caching."""
-    cat = current_catalogue()
-    quality, dot, fmt = quality_format.rpartition(".")
-    try:
-        plan = service.iiif_image_plan(cat, identifier, region, size, rotation, quality if dot else "",
-                                       fmt if dot else quality_format)
-    except service.IiifRequestError as exc:
-        return _error(exc.status, str(exc))
-    if plan is None:
-        return _not_found()
-    links = f'<{_service_id(plan.sha256)}/{plan.canonical}>;rel="canonical",{PROFILE_LINK}'
-    response: AnyResponse
-    if not is_resource_modified(request.environ, etag=plan.etag, last_modified=plan.last_modified):
-        # The client's copy is current: answer without rendering (or even finding) the file.
-        # Typed like the image so no HTML-only header (Vary: Accept-Language, Cookie) is added.
-        response = Response(status=304, mimetype=plan.media_type)
-        response.set_etag(plan.etag)
-    else:
+    """Serve one image request, rendered once and cached, with validators and a year of caching.
+
+    A viewer asks for the same tiles again and again: those are answered from the tile cache,
+    keyed like public pages by the catalogue revision (any write, such as withdrawing the item,
+    changes it), so a cached tile costs what a cached page costs.
+    """
+    cache_key = f"{current_revision()}|{request.path}"
+    rendition: CachedRendition | None = tile_cache.get(cache_key)
+    if rendition is None:
+        cat = current_catalogue()
+        quality, dot, fmt = quality_format.rpartition(".")
+        try:
+            plan = service.iiif_image_plan(cat, identifier, region, size, rotation, quality if dot else "",
+                                           fmt if dot else quality_format)
+        except service.IiifRequestError as exc:
+            return _error(exc.status, str(exc))
+        if plan is None:
+            return _not_found()
+        link = f'<{_service_id(plan.sha256)}/{plan.canonical}>;rel="canonical",{PROFILE_LINK}'
+        if not is_resource_modified(request.environ, etag=plan.etag, last_modified=plan.last_modified):
+            # The client's copy is current: answer without rendering (or even finding) the file.
+            return _image_response(None, plan.media_type, plan.etag, plan.last_modified, link)
         path = service.iiif_image_file(cat, plan)
-        response = send_file(path, mimetype=plan.media_type, conditional=True, etag=plan.etag,
-                             last_modified=plan.last_modified, max_age=ONE_YEAR)
-    response.headers["Link"] = links
-    response.last_modified = plan.last_modified
+        body = path.read_bytes()
+        rendition = CachedRendition(body, plan.media_type, plan.etag, plan.last_modified, link)
+        if len(body) <= TILE_CACHE_MAX_BYTES:
+            tile_cache.set(cache_key, rendition)
+    elif not is_resource_modified(request.environ, etag=rendition.etag, last_modified=rendition.last_modified):
+        return _image_response(None, rendition.media_type, rendition.etag, rendition.last_modified, rendition.link)
+    response = _image_response(rendition.body, rendition.media_type, rendition.etag, rendition.last_modified,
+                               rendition.link)
+    # Byte ranges, as send_file answered them before the tile cache.
+    return response.make_conditional(request, accept_ranges=True, complete_length=len(rendition.body))
+
+
+def _image_response(body: bytes | None, media_type: str, etag: str, last_modified: dt.datetime,
+                    link: str) -> Response:
+    """Return an image (or, without a body, a 304) with its validators and a year of caching."""
+    # Typed like the image even for a 304, so no HTML-only header (Vary: Accept-Language,
+    # Cookie) is added.
+    response = Response(body, mimetype=media_type) if body is not None else Response(status=304, mimetype=media_type)
+    response.set_etag(etag)
+    response.headers["Link"] = link
+    response.last_modified = last_modified
     response.cache_control.public = True
     response.cache_control.max_age = ONE_YEAR
     response.cache_control.immutable = True

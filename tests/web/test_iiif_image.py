@@ -376,3 +376,41 @@ def test_ids_follow_the_reverse_proxy_only_when_configured(make_app: AppFactory)
 def test_proxy_hops_comes_from_the_environment() -> None:
     assert load_settings(environ={}).proxy_hops == 0
     assert load_settings(environ={"MUSEUM_PROXY_HOPS": "2"}).proxy_hops == 2
+
+
+@pytest.mark.parametrize("backend", ["simple", "redis"])
+def test_tiles_asked_for_again_come_from_the_tile_cache(make_app: AppFactory, backend: str) -> None:
+    import redis
+
+    conn = redis.Redis.from_url("redis://127.0.0.1:6379/13")
+    conn.flushdb()
+    try:
+        app = make_app(cache_redis_url="redis://127.0.0.1:6379/13" if backend == "redis" else "")
+        client = app.test_client()
+        sha = _image_of(app, HARVESTERS)[0]
+        url = f"/iiif/3/{sha}/0,0,512,512/512,/0/default.jpg"
+        with client.get(url) as first:
+            assert first.status_code == 200
+            body, etag = first.data, first.headers["ETag"]
+        if backend == "redis":
+            assert conn.keys("museum:tile:*"), "the tile should have been stored in Redis"
+        # With the rendition gone from disk the same bytes still come back: from the cache.
+        renditions = app.config["MUSEUM_SETTINGS"].derivatives_dir / "iiif" / f"v{iiif.RENDER_VERSION}" / sha[:2]
+        [rendered] = (renditions / sha).rglob("default.jpg")
+        rendered.unlink()
+        with client.get(url) as again:
+            assert again.status_code == 200 and again.data == body
+            assert again.headers["ETag"] == etag and again.headers["Cache-Control"] == IMMUTABLE
+            assert again.headers["Access-Control-Allow-Origin"] == "*" and "canonical" in again.headers["Link"]
+        with client.get(url, headers={"If-None-Match": etag}) as revalidated:
+            assert revalidated.status_code == 304 and not revalidated.data
+        with client.get(url, headers={"Range": "bytes=0-99"}) as part:
+            assert part.status_code == 206 and part.data == body[:100]
+        assert not rendered.exists()
+        # Any write changes the revision the cache is keyed by: withdrawn, the tile is refused.
+        _set_status(app, HARVESTERS, "draft")
+        with client.get(url) as withdrawn:
+            assert withdrawn.status_code == 404
+    finally:
+        conn.flushdb()
+        conn.close()

@@ -121,11 +121,6 @@ def _page_state() -> PageState:
     return cast(PageState, state)
 
 
-def current_revision() -> int:
-    """Return the catalogue revision this request sees (probed once per request)."""
-    return _page_state().revision
-
-
 def shown_notices() -> tuple[Notice, ...]:
     """Return the site notices shown now (from the in-process board: no query while the revision stays)."""
     return _page_state().notices

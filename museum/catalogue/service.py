@@ -179,6 +179,9 @@ def catch_up_index(cat: Catalogue) -> int:
     """Apply every revision newer than the index's last applied one; return the new sequence."""
     with cat._index_lock:
         applied = cat.index.applied_sequence()
+        if catalogue_revision(cat) <= applied:
+            # Nothing new (the usual case on a search): one cheap probe instead of an ORM query.
+            return applied
         with cat.sessions() as session:
             if revision_count_after(session, applied) >= BULK_CATCH_UP_REVISIONS:
                 # Another process already rebuilding will leave the index caught up: don't wait.

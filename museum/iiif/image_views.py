@@ -10,13 +10,13 @@ import json
 from typing import NamedTuple
 
 from flask import Response, redirect, request, url_for
-from werkzeug.http import is_resource_modified
+from werkzeug.http import http_date, is_resource_modified, quote_etag
 from werkzeug.wrappers import Response as AnyResponse
 
 from museum.catalogue import service
 from museum.extensions import tile_cache
 from museum.iiif import bp
-from museum.web import current_catalogue, current_revision
+from museum.web import current_catalogue
 
 IMAGE_API_PATH = "/iiif/3/"
 JSON_LD = 'application/ld+json;profile="http://iiif.io/api/image/3/context.json"'
@@ -33,10 +33,9 @@ class CachedRendition(NamedTuple):
     """What answering an image request again needs, kept in the tile cache."""
 
     body: bytes
-    media_type: str
     etag: str
     last_modified: dt.datetime
-    link: str
+    headers: tuple[tuple[str, str], ...]   # every header of the 200 answer, ready to send
 
 
 def _error(status: int, message: str) -> Response:
@@ -88,12 +87,13 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
 
     A viewer asks for the same tiles again and again: those are answered from the tile cache,
     keyed like public pages by the catalogue revision (any write, such as withdrawing the item,
-    changes it), so a cached tile costs what a cached page costs.
+    changes it). A hit sends headers worked out when the tile was first served, so a cached
+    tile costs no more than a cached page.
     """
-    cache_key = f"{current_revision()}|{request.path}"
+    cat = current_catalogue()
+    cache_key = f"{service.catalogue_revision(cat)}|{request.path}"
     rendition: CachedRendition | None = tile_cache.get(cache_key)
     if rendition is None:
-        cat = current_catalogue()
         quality, dot, fmt = quality_format.rpartition(".")
         try:
             plan = service.iiif_image_plan(cat, identifier, region, size, rotation, quality if dot else "",
@@ -105,33 +105,36 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
         link = f'<{_service_id(plan.sha256)}/{plan.canonical}>;rel="canonical",{PROFILE_LINK}'
         if not is_resource_modified(request.environ, etag=plan.etag, last_modified=plan.last_modified):
             # The client's copy is current: answer without rendering (or even finding) the file.
-            return _image_response(None, plan.media_type, plan.etag, plan.last_modified, link)
-        path = service.iiif_image_file(cat, plan)
-        body = path.read_bytes()
-        rendition = CachedRendition(body, plan.media_type, plan.etag, plan.last_modified, link)
+            return _not_modified(_image_headers(plan.media_type, plan.etag, plan.last_modified, link))
+        body = service.iiif_image_file(cat, plan).read_bytes()
+        rendition = CachedRendition(body, plan.etag, plan.last_modified,
+                                    _image_headers(plan.media_type, plan.etag, plan.last_modified, link))
         if len(body) <= TILE_CACHE_MAX_BYTES:
             tile_cache.set(cache_key, rendition)
-    elif not is_resource_modified(request.environ, etag=rendition.etag, last_modified=rendition.last_modified):
-        return _image_response(None, rendition.media_type, rendition.etag, rendition.last_modified, rendition.link)
-    response = _image_response(rendition.body, rendition.media_type, rendition.etag, rendition.last_modified,
-                               rendition.link)
-    # Byte ranges, as send_file answered them before the tile cache.
-    return response.make_conditional(request, accept_ranges=True, complete_length=len(rendition.body))
-
-
-def _image_response(body: bytes | None, media_type: str, etag: str, last_modified: dt.datetime,
-                    link: str) -> Response:
-    """Return an image (or, without a body, a 304) with its validators and a year of caching."""
-    # Typed like the image even for a 304, so no HTML-only header (Vary: Accept-Language,
-    # Cookie) is added.
-    response = Response(body, mimetype=media_type) if body is not None else Response(status=304, mimetype=media_type)
-    response.set_etag(etag)
-    response.headers["Link"] = link
-    response.last_modified = last_modified
-    response.cache_control.public = True
-    response.cache_control.max_age = ONE_YEAR
-    response.cache_control.immutable = True
+    else:
+        environ = request.environ
+        if ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) and not is_resource_modified(
+                environ, etag=rendition.etag, last_modified=rendition.last_modified):
+            return _not_modified(rendition.headers)
+    response = Response(rendition.body, headers=rendition.headers)
+    if "HTTP_RANGE" in request.environ:
+        # Byte ranges, as send_file answered them before the tile cache.
+        return response.make_conditional(request, accept_ranges=True, complete_length=len(rendition.body))
     return response
+
+
+def _image_headers(media_type: str, etag: str, last_modified: dt.datetime, link: str) -> tuple[tuple[str, str], ...]:
+    """Return the headers of an image answer: type, validators, Link and a year of immutable caching."""
+    return (("Content-Type", media_type), ("ETag", quote_etag(etag)), ("Last-Modified", http_date(last_modified)),
+            ("Link", link), ("Cache-Control", f"public, max-age={ONE_YEAR}, immutable"))
+
+
+def _not_modified(headers: tuple[tuple[str, str], ...]) -> Response:
+    """Return a 304 with the image's headers.
+
+    Typed like the image, so no HTML-only header (Vary: Accept-Language, Cookie) is added.
+    """
+    return Response(status=304, headers=headers)
 
 
 @bp.route("/3/", defaults={"rest": ""})

@@ -19,6 +19,7 @@ from museum.catalogue.service import Catalogue, catalogue_revision
 from museum.config import Settings
 from museum.extensions import babel, cache, tile_cache
 from museum.i18n import HTML_LANG, LABEL_FALLBACKS, LOCALES, localised, select_locale
+from museum.tile_cache import TileCacheMiddleware
 
 CATALOGUE_KEY = "museum.catalogue"
 TILE_CACHE_ENTRIES = 1000
@@ -50,6 +51,8 @@ def configure(app: Flask, settings: Settings) -> None:
     cache.init_app(app)
     tile_cache.init_app(app, config={**{k: v for k, v in app.config.items() if k.startswith("CACHE_")},
                                      **tile_config})
+    # Inside ProxyFix (wrapped next), so the cache key names the host the visitor used.
+    app.wsgi_app = TileCacheMiddleware(app, app.wsgi_app, CATALOGUE_KEY)  # type: ignore[method-assign]
     if settings.proxy_hops > 0:
         # Absolute URLs (IIIF ids, redirects) must name the host, scheme and prefix the visitor
         # used; only headers set by our own proxies are believed, or anyone could forge them.

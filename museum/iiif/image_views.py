@@ -5,16 +5,13 @@ Every response under /iiif/3/, errors included, carries CORS so viewers on other
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from typing import NamedTuple
 
-from flask import Response, redirect, request, url_for
-from werkzeug.http import http_date, is_resource_modified, quote_etag
+from flask import Response, redirect, request, send_file, url_for
+from werkzeug.http import is_resource_modified
 from werkzeug.wrappers import Response as AnyResponse
 
 from museum.catalogue import service
-from museum.extensions import tile_cache
 from museum.iiif import bp
 from museum.web import current_catalogue
 
@@ -24,18 +21,6 @@ PROFILE_LINK = '<http://iiif.io/api/image/3/level2.json>;rel="profile"'
 ONE_YEAR = 365 * 24 * 3600
 # Image information is small and may change (e.g. when limits change), so it is kept for a day.
 INFO_MAX_AGE = 24 * 3600
-# Renditions up to this size are kept in the tile cache; larger ones (a whole image at full
-# size) are read from the rendition file each time.
-TILE_CACHE_MAX_BYTES = 512 * 1024
-
-
-class CachedRendition(NamedTuple):
-    """What answering an image request again needs, kept in the tile cache."""
-
-    body: bytes
-    etag: str
-    last_modified: dt.datetime
-    headers: tuple[tuple[str, str], ...]   # every header of the 200 answer, ready to send
 
 
 def _error(status: int, message: str) -> Response:
@@ -83,58 +68,33 @@ def info(identifier: str) -> AnyResponse:
 
 @bp.get("/3/<identifier>/<region>/<size>/<rotation>/<quality_format>")
 def image(identifier: str, region: str, size: str, rotation: str, quality_format: str) -> AnyResponse:
-    """Serve one image request, rendered once and cached, with validators and a year of caching.
-
-    A viewer asks for the same tiles again and again: those are answered from the tile cache,
-    keyed like public pages by the catalogue revision (any write, such as withdrawing the item,
-    changes it). A hit sends headers worked out when the tile was first served, so a cached
-    tile costs no more than a cached page.
-    """
+    """Serve one image request, rendered once and cached, with validators and a year of caching."""
     cat = current_catalogue()
-    cache_key = f"{service.catalogue_revision(cat)}|{request.path}"
-    rendition: CachedRendition | None = tile_cache.get(cache_key)
-    if rendition is None:
-        quality, dot, fmt = quality_format.rpartition(".")
-        try:
-            plan = service.iiif_image_plan(cat, identifier, region, size, rotation, quality if dot else "",
-                                           fmt if dot else quality_format)
-        except service.IiifRequestError as exc:
-            return _error(exc.status, str(exc))
-        if plan is None:
-            return _not_found()
-        link = f'<{_service_id(plan.sha256)}/{plan.canonical}>;rel="canonical",{PROFILE_LINK}'
-        if not is_resource_modified(request.environ, etag=plan.etag, last_modified=plan.last_modified):
-            # The client's copy is current: answer without rendering (or even finding) the file.
-            return _not_modified(_image_headers(plan.media_type, plan.etag, plan.last_modified, link))
-        body = service.iiif_image_file(cat, plan).read_bytes()
-        rendition = CachedRendition(body, plan.etag, plan.last_modified,
-                                    _image_headers(plan.media_type, plan.etag, plan.last_modified, link))
-        if len(body) <= TILE_CACHE_MAX_BYTES:
-            tile_cache.set(cache_key, rendition)
+    quality, dot, fmt = quality_format.rpartition(".")
+    try:
+        plan = service.iiif_image_plan(cat, identifier, region, size, rotation, quality if dot else "",
+                                       fmt if dot else quality_format)
+    except service.IiifRequestError as exc:
+        return _error(exc.status, str(exc))
+    if plan is None:
+        return _not_found()
+    links = f'<{_service_id(plan.sha256)}/{plan.canonical}>;rel="canonical",{PROFILE_LINK}'
+    response: AnyResponse
+    if not is_resource_modified(request.environ, etag=plan.etag, last_modified=plan.last_modified):
+        # The client's copy is current: answer without rendering (or even finding) the file.
+        # Typed like the image so no HTML-only header (Vary: Accept-Language, Cookie) is added.
+        response = Response(status=304, mimetype=plan.media_type)
+        response.set_etag(plan.etag)
     else:
-        environ = request.environ
-        if ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) and not is_resource_modified(
-                environ, etag=rendition.etag, last_modified=rendition.last_modified):
-            return _not_modified(rendition.headers)
-    response = Response(rendition.body, headers=rendition.headers)
-    if "HTTP_RANGE" in request.environ:
-        # Byte ranges, as send_file answered them before the tile cache.
-        return response.make_conditional(request, accept_ranges=True, complete_length=len(rendition.body))
+        path = service.iiif_image_file(cat, plan)
+        response = send_file(path, mimetype=plan.media_type, conditional=True, etag=plan.etag,
+                             last_modified=plan.last_modified, max_age=ONE_YEAR)
+    response.headers["Link"] = links
+    response.last_modified = plan.last_modified
+    response.cache_control.public = True
+    response.cache_control.max_age = ONE_YEAR
+    response.cache_control.immutable = True
     return response
-
-
-def _image_headers(media_type: str, etag: str, last_modified: dt.datetime, link: str) -> tuple[tuple[str, str], ...]:
-    """Return the headers of an image answer: type, validators, Link and a year of immutable caching."""
-    return (("Content-Type", media_type), ("ETag", quote_etag(etag)), ("Last-Modified", http_date(last_modified)),
-            ("Link", link), ("Cache-Control", f"public, max-age={ONE_YEAR}, immutable"))
-
-
-def _not_modified(headers: tuple[tuple[str, str], ...]) -> Response:
-    """Return a 304 with the image's headers.
-
-    Typed like the image, so no HTML-only header (Vary: Accept-Language, Cookie) is added.
-    """
-    return Response(status=304, headers=headers)
 
 
 @bp.route("/3/", defaults={"rest": ""})

@@ -30,6 +30,7 @@ from whoosh.analysis import (
     Token,
     Tokenizer,
 )
+from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
 from museum.search.pinyin import pinyin_terms
@@ -104,6 +105,8 @@ _ELISION = re.compile(r"^(?:[dlmnstcj]|qu)'(?=\w)", re.I)   # French and Italian
 _POSSESSIVE = re.compile(r"'s?$", re.I)                        # English: Immortal's, Masters'
 
 
+# Remembered: the same words recur through every record indexed and every snippet highlighted.
+@lru_cache(maxsize=65536)
 def normalise_latin(word: str) -> str:
     """Return a Latin word NFKC-normalised, without elided articles or a possessive ending."""
     word = unicodedata.normalize("NFKC", word).replace("’", "'")
@@ -217,6 +220,39 @@ def museum_analyzer(words: bool = True) -> Analyzer:
     # No StopFilter: it renumbers positions, which would move the words that share a position
     # with their first character; the tokenizer drops stop words itself.
     return MixedScriptTokenizer(words=words) | LowercaseFilter() | CharsetFilter(accent_map) | StemFilter()
+
+
+@lru_cache(maxsize=65536)
+def _finished(piece: str) -> str:
+    """Return a tokenizer piece as museum_analyzer's filters leave it: lowercased, accent-folded, stemmed."""
+    return str(stem(piece.lower().translate(accent_map)))
+
+
+class HighlightAnalyzer:
+    """museum_analyzer()'s tokens, made without Whoosh's chain of filter generators, for snippets.
+
+    Highlighting analyses the stored text of every hit shown, which was most of a small query's
+    time: here each piece goes through one remembered function instead of three generator
+    layers. A test checks that the tokens equal museum_analyzer()'s on every record.
+    """
+
+    def __init__(self) -> None:
+        self._tokenizer = MixedScriptTokenizer(words=True)
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, removestops: bool = True,
+                 mode: str = "", **kwargs: Any) -> Iterator[Token]:
+        """Yield the tokens of value, with positions and character offsets when asked for."""
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for text, pos, start, end, _original in self._tokenizer.pieces(value):
+            token.text = _finished(text)
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start
+                token.endchar = end
+            yield token
 
 
 def pinyin_analyzer() -> Analyzer:

@@ -15,6 +15,7 @@ import re
 import shutil
 import threading
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +28,9 @@ from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.index import FileIndex, LockError
 from whoosh.query import Or, Query, Term
 from whoosh.searching import Searcher
+from whoosh.support.charset import accent_map
 
-from museum.search.analysis import museum_analyzer
+from museum.search.analysis import HighlightAnalyzer, contains_han
 from museum.search.bulk_writer import Document, index_workers, write_documents
 from museum.search.evaluate import Evaluator, FieldLengths, segment_key
 from museum.search.facets import BoolArray, FacetTables, IndexTable, IntArray
@@ -42,7 +44,7 @@ REBUILD_LOCK_FILE = "rebuild.lock"
 CATCH_UP_POOL_MB = 256
 PARALLEL_REBUILD_DOCUMENTS = 4000
 FloatArray = npt.NDArray[np.float64]
-_HIGHLIGHT_ANALYZER = museum_analyzer()
+_HIGHLIGHT_ANALYZER = HighlightAnalyzer()
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,20 @@ class SearchPage:
     def ids(self) -> list[str]:
         """Return the item ids of the hits in order."""
         return [h.item_id for h in self.hits]
+
+
+def _may_hold(text: str, wanted: set[str]) -> bool:
+    """Tell cheaply whether analysing text could find one of the wanted index words.
+
+    False only when it surely cannot: for text without Han characters, no wanted word's stem
+    (less the last three letters, which stemming may have rewritten) occurs in the text,
+    normalised, lowercased and accent-folded as the analyzer does. Most stored descriptions of a
+    hit hold none of the words it was found by, and analysing them was most of a snippet's cost.
+    """
+    if contains_han(text):
+        return True
+    folded = unicodedata.normalize("NFKC", text).lower().translate(accent_map)
+    return any(word[:max(2, len(word) - 3)] in folded for word in wanted)
 
 
 def _mark_excerpt(fragment: str, stored: str) -> str:
@@ -308,7 +324,8 @@ class SearchIndex:
             hits = []
             for docnum in page_docs:
                 stored = searcher.stored_fields(int(docnum))
-                hits.append(SearchHit(item_id=stored["id"], snippet=self._snippet(stored, terms),
+                hits.append(SearchHit(item_id=stored["id"],
+                                      snippet=self._snippet(stored, terms),
                                       score=float(scores[docnum])))
             return SearchPage(hits=hits, total=total, page=request.page, per_page=request.per_page,
                               facets=facets, parsed=str(parsed.query), latin_words=parsed.latin_words)
@@ -389,7 +406,7 @@ class SearchIndex:
         for name, analysed_as in SNIPPET_FIELDS:
             text = stored.get(name)
             wanted = terms.get(analysed_as)
-            if not text or not wanted:
+            if not text or not wanted or not _may_hold(text, wanted):
                 continue
             fragment = highlight(text, frozenset(wanted), _HIGHLIGHT_ANALYZER, fragmenter, formatter, top=2)
             if fragment:

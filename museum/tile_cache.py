@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from flask import Flask
 
 IMAGE_API_PREFIX = "/iiif/3/"
-# Renditions up to this size are kept; larger ones (a whole image at full size) are not.
-TILE_CACHE_MAX_BYTES = 512 * 1024
+# Renditions up to this size are kept; larger ones (a whole image at full size, PNG tiles) are
+# not. A 512-pixel JPEG or WebP tile is 15-80 KB, so with TILE_CACHE_ENTRIES (museum.web) a
+# worker holds at most 128 MB of them, whatever a crawler asks for.
+TILE_CACHE_MAX_BYTES = 128 * 1024
 IMAGE_EXTENSIONS = (".jpg", ".png", ".webp", ".tif", ".gif")
 # Request headers that make an answer differ from the plain 200: Flask handles those.
 _PASS_THROUGH_HEADERS = ("HTTP_RANGE", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH",

@@ -44,7 +44,7 @@ def configure(app: Flask, settings: Settings) -> None:
         tile_config: dict[str, Any] = {"CACHE_KEY_PREFIX": "museum:tile:"}
     else:
         app.config.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=2000)
-        # Tiles are 20-60 KB each: at most about 40 MB per worker.
+        # Tiles are 15-80 KB each (at most 128 KB are kept): 40 MB per worker in common use.
         tile_config = {"CACHE_THRESHOLD": TILE_CACHE_ENTRIES}
     app.config["CACHE_DEFAULT_TIMEOUT"] = settings.cache_timeout
     babel.init_app(app, locale_selector=select_locale)

@@ -179,7 +179,7 @@ class _SegmentChild:
         # Our own module, run by this interpreter: no outside input reaches the command line.
         self._process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "museum.search.bulk_writer", str(index_dir)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=_child_environment())
         # A short queue: the parent prepares the next batches while the child indexes this one.
         self._outbox: queue.Queue[list[Document] | None] = queue.Queue(maxsize=2)
         self._feeder = threading.Thread(target=self._feed, name=f"museum-index-feed-{number}", daemon=True)
@@ -247,6 +247,17 @@ class _SegmentChild:
         self._stderr.seek(0)
         lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
         return lines[-1] if lines else f"exit status {self._process.poll()}"
+
+
+def _child_environment() -> dict[str, str]:
+    """Return the environment of a worker: this one, with this museum package importable.
+
+    A checkout run without installing (the benchmarks do) has the package only on the
+    parent's sys.path.
+    """
+    package_root = str(Path(__file__).resolve().parents[2])
+    inherited = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, inherited) if p)}
 
 
 def _child_main(index_dir: str) -> None:

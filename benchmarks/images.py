@@ -267,7 +267,7 @@ def cache_request(image: Path, reduction: int) -> int | None:
 
     with Image.open(image) as probe:
         longest = max(probe.size)
-    return None if reduction == 1 else -(-longest // reduction)
+    return None if reduction == 1 else longest // reduction
 
 
 def decoded_sizes(image: Path) -> dict[int, tuple[int, int]]:

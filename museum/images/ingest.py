@@ -324,10 +324,13 @@ def _draft_for_edge(image: Image.Image, needed_edge: int) -> None:
     longest = max(width, height)
     if needed_edge >= longest:
         return
-    # draft() keeps both requested dimensions as minimums, so scaling each edge by the same
-    # ratio (rounded up) keeps the longest edge at or above needed_edge whatever the rotation.
-    wanted = (-(-width * needed_edge // longest), -(-height * needed_edge // longest))
-    image.draft(None, wanted)
+    # libjpeg decodes at 1/8, 1/4 or 1/2 with edges rounded up: take the coarsest that is big enough.
+    scale = next((s for s in (8, 4, 2) if -(-longest // s) >= needed_edge), 1)
+    if scale > 1:
+        # draft() picks its scale as min(width // w, height // h): asking for each edge divided
+        # (rounded down) by the scale gives exactly that scale. Scaling both edges by needed_edge
+        # instead rounded the shorter edge up and decoded one scale finer than needed.
+        image.draft(None, (width // scale, height // scale))
 
 
 def _to_display_modes(image: Image.Image) -> Image.Image:

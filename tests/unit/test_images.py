@@ -501,3 +501,20 @@ def test_concurrent_ingest_of_one_file_stores_it_once(tmp_path: Path) -> None:
     stored = results.pop()
     assert stored.path.read_bytes() == data
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == [stored.path]
+
+
+@pytest.mark.parametrize(("needed_edge", "decoded"), [
+    (5621 // 2, (2811, 2135)),   # the scales IIIF tiles ask for: exactly 1/2, 1/4 and 1/8
+    (5621 // 4, (1406, 1068)),
+    (5621 // 8, (703, 534)),
+    (1024, (1406, 1068)),        # the medium derivative: the coarsest scale still >= 1024
+    (1407, (2811, 2135)),        # one pixel more than 1/4 gives: 1/2
+    (5000, (5621, 4270)),        # nothing coarser is big enough: full size
+])
+def test_jpeg_originals_decode_at_the_coarsest_scale_that_is_big_enough(
+        tmp_path: Path, needed_edge: int, decoded: tuple[int, int]) -> None:
+    path = tmp_path / "big.jpg"
+    Image.new("RGB", (5621, 4270), (120, 90, 60)).save(path, "JPEG", quality=80)
+    image = open_for_display(path, needed_edge=needed_edge)
+    assert image.size == decoded
+    assert max(image.size) >= needed_edge

@@ -220,6 +220,8 @@ class History:
     exists: bool
     status: str
     entries: tuple[HistoryEntry, ...]
+    # Names (per language) of the collections and institutions the revisions name by slug.
+    names: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -837,9 +839,13 @@ def item_history(cat: Catalogue, account: Account, item_id: str) -> History:
             restorable=restorable))
         previous = snapshot
     last = revisions[-1].snapshot if revisions else {}
+    with cat.sessions() as session:
+        # Snapshots name a collection and an institution by slug; curators know them by name.
+        names = {"collection": {c.slug: dict(c.title) for c in store.all_collections(session)},
+                 "institution": {i.slug: dict(i.name) for i in store.all_institutions(session)}}
     return History(item_id=item_id, title=item.title if item is not None else str(last.get("title", "")),
                    exists=item is not None, status=item.status if item is not None else "purged",
-                   entries=tuple(reversed(entries)))
+                   entries=tuple(reversed(entries)), names=names)
 
 
 def restore_revision(cat: Catalogue, account: Account, item_id: str, seq: int) -> bool:

@@ -164,3 +164,20 @@ def test_the_activity_log_lists_every_change_for_admins_with_filters_and_pages(a
     assert page(carl, "/curate/activity")[0] == 403
     assert "/curate/activity" not in page(carl, "/curate/")[1]
     assert "/curate/activity" in page(client, "/curate/")[1]
+
+
+def test_the_history_names_institutions_and_collections_not_only_their_slugs(app: Flask) -> None:
+    client = admin_client(app)
+    assert save(client, HIBISCUS, institution="nmaa")[0] == 200
+    change = revisions(app, HIBISCUS)[-1]
+    status, html = page(client, f"/curate/items/{HIBISCUS}/history")
+    assert status == 200
+    entry = _entry(html, change.seq)
+    # Before, the item had no institution of its own (its collection's holder applied).
+    assert '<td class="before"><span class="muted">(empty)</span></td>' in entry
+    assert 'National Museum of Asian Art, Smithsonian Institution <code class="small">nmaa</code>' in entry
+    assert save(client, HIBISCUS, institution="npm")[0] == 200
+    status, html = page(client, f"/curate/items/{HIBISCUS}/history")
+    entry = _entry(html, revisions(app, HIBISCUS)[-1].seq)
+    assert ('<td class="before">National Museum of Asian Art, Smithsonian Institution '
+            '<code class="small">nmaa</code>') in entry

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, ParamSpec, cast
+from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
 
 from flask import Flask, Response, abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
@@ -24,6 +24,7 @@ from museum.tile_cache import TileCacheMiddleware
 CATALOGUE_KEY = "museum.catalogue"
 TILE_CACHE_ENTRIES = 1000
 P = ParamSpec("P")
+T = TypeVar("T")
 NOTICE_BOARD_KEY = "museum.notice_board"
 
 
@@ -91,6 +92,16 @@ def prepare_catalogue(app: Flask, catalogue: Catalogue) -> None:
     """Attach the catalogue and import the default exhibit on first start (once, under a database lock)."""
     app.extensions[CATALOGUE_KEY] = catalogue
     import_default_exhibit_if_empty(catalogue)
+
+
+def whole_number(raw: str, default: T, max_digits: int = 6) -> int | T:
+    """Return raw as a whole number of at most max_digits ASCII digits, else default.
+
+    Every page number, index and revision a query string or form carries is read this way: no
+    sign, no spaces, no huge numbers, and ASCII only (str.isdecimal() also accepts the digits of
+    other scripts, such as full-width ones).
+    """
+    return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) <= max_digits else default
 
 
 def current_catalogue() -> Catalogue:

@@ -28,7 +28,7 @@ from museum.catalogue import api_reads, exhibitions, service
 from museum.extensions import cache
 from museum.images.derivatives import DERIVATIVE_FORMATS, DERIVATIVE_SIZES
 from museum.search_form import search_request_from_args
-from museum.web import current_catalogue
+from museum.web import current_catalogue, whole_number
 
 MAX_PER_PAGE = 100
 # Short: a curator's edit should reach clients within a minute, and the ETag makes revalidation cheap.
@@ -59,9 +59,8 @@ class BadParameter(BadRequest):
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
     """Return a whole-number argument of /search clamped to [low, high], default for anything else."""
-    raw = request.args.get(name, "")
-    # isascii: "²".isdecimal() is true too, and int() refuses it.
-    return min(max(int(raw), low), high) if raw.isascii() and raw.isdecimal() and len(raw) < 7 else default
+    value = whole_number(request.args.get(name, ""), None)
+    return default if value is None else min(max(value, low), high)
 
 
 def _whole_number(name: str, low: int, high: int) -> int | None:

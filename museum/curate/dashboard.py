@@ -12,7 +12,7 @@ from museum.curate import add_nav, bp
 from museum.curate.auth import admin_required, curator_required, current_account
 from museum.curate.items import ACTION_LABELS, STATUS_LABELS
 from museum.curation import editing
-from museum.web import current_catalogue
+from museum.web import current_catalogue, whole_number
 
 add_nav("curate.trash", lazy_gettext("Trash"), order=15)
 add_nav("curate.activity", lazy_gettext("Activity log"), admin_only=True, order=80)
@@ -26,17 +26,15 @@ SORT_LABELS = {
 
 def _page_arg() -> int:
     """Return the ?page= number, 1 for anything that is not a positive whole number."""
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdecimal() and len(raw) < 7 else 1
+    return whole_number(request.args.get("page", "1"), 1)
 
 
 def _dashboard(status: str) -> ResponseReturnValue:
     """Render the dashboard list for a status ("" for drafts and published items)."""
-    raw_days = request.args.get("changed", "")
     query = editing.DashboardQuery(
         status=status, collection=request.args.get("collection", "")[:100],
         missing_image=request.args.get("missing") == "image",
-        changed_days=int(raw_days) if raw_days.isdecimal() and len(raw_days) < 4 else 0,
+        changed_days=whole_number(request.args.get("changed", ""), 0, max_digits=3),
         q=request.args.get("q", ""), sort=request.args.get("sort", "updated"), page=_page_arg())
     page = editing.dashboard(current_catalogue(), current_account(), query)
     return render_template("curate/dashboard.html", page=page, status_labels=STATUS_LABELS,

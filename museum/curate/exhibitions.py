@@ -20,7 +20,7 @@ from museum.curate import add_nav, bp
 from museum.curate.auth import curator_required, current_account
 from museum.curation import exhibitions as use
 from museum.curation.exhibitions import ExhibitionError, ExhibitionNotFound, ExhibitionView, Problem
-from museum.web import current_catalogue
+from museum.web import current_catalogue, whole_number
 
 add_nav("curate.exhibitions", lazy_gettext("Exhibitions"), order=30)
 
@@ -97,8 +97,7 @@ def _exhibition_form() -> tuple[use.ExhibitionForm, dict[str, str]]:
 
 def _expected_revision() -> int | None:
     """Return the revision the submitted form was made from, None when it did not say."""
-    raw = request.form.get("revision", "")
-    return int(raw) if raw.isdecimal() and len(raw) < 12 else None
+    return whole_number(request.form.get("revision", ""), None, max_digits=11)
 
 
 def _fields_of(exhibition: ExhibitionView) -> dict[str, str]:
@@ -118,10 +117,10 @@ def _editor(exhibition_id: int, status: int = 200, **state: Any) -> ResponseRetu
     if exhibition is None:
         abort(404)
     fields = state.pop("fields", None) or FormState(values=_fields_of(exhibition))
-    find_section = request.args.get("section", "")
+    find_section = whole_number(request.args.get("section", ""), None, max_digits=11)
     find_text = request.args.get("find", "").strip()[:200]
     found: list[use.ItemChoice] = []
-    if find_text and find_section.isdecimal():
+    if find_text and find_section is not None:
         found = use.choose_items(current_catalogue(), current_account(), find_text)
     today = today_utc()
     open_today = ((exhibition.opens_on is None or exhibition.opens_on <= today)
@@ -129,7 +128,7 @@ def _editor(exhibition_id: int, status: int = 200, **state: Any) -> ResponseRetu
     context = {
         "exhibition": exhibition, "fields": fields, "languages": use.LANGUAGES, "language_names": LANGUAGE_NAMES,
         "section_forms": {}, "caption_forms": {}, "add_forms": {}, "new_section": FormState(),
-        "find_section": int(find_section) if find_section.isdecimal() else None, "find_text": find_text,
+        "find_section": find_section, "find_text": find_text,
         "found": found, "open_today": open_today, "limits": _limits(),
     }
     context.update(state)

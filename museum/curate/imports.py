@@ -17,7 +17,7 @@ from museum.curate.auth import csrf, curator_required, current_account
 from museum.curate.items import FIELD_LABELS
 from museum.curation import bulk_import
 from museum.curation.bulk_import import JobView, NewCollection, Upload, UploadRefused
-from museum.web import current_catalogue
+from museum.web import current_catalogue, whole_number
 
 add_nav("curate.imports", lazy_gettext("Imports"), order=30)
 
@@ -228,8 +228,7 @@ def _rows_page(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str, i
         show = "all"
     chosen = rows if show == "all" else [r for r in rows if r.get("action") == show]
     pages = max(1, -(-len(chosen) // ROWS_PER_PAGE))
-    raw = request.args.get("page", "1")
-    page = min(max(int(raw), 1), pages) if raw.isdecimal() and len(raw) < 7 else 1
+    page = min(max(whole_number(request.args.get("page", "1"), 1), 1), pages)
     return chosen[(page - 1) * ROWS_PER_PAGE:page * ROWS_PER_PAGE], show, page, pages
 
 

@@ -16,7 +16,7 @@ from museum.curate import add_nav, bp
 from museum.curate.auth import csrf, curator_required, current_account
 from museum.curation import editing
 from museum.curation.editing import EditingError, Invalid, NotAllowed, NotFound, Problem
-from museum.web import current_catalogue
+from museum.web import current_catalogue, whole_number
 
 add_nav("curate.new_item", lazy_gettext("New item"), order=10)
 
@@ -171,8 +171,7 @@ def edit_item(item_id: str) -> ResponseReturnValue:
     if request.method == "GET":
         return _render_editor(item, item.values, {})
     values = {**_form_values(), "id": item.id}
-    raw_seq = request.form.get("base_seq", "")
-    base_seq = int(raw_seq) if raw_seq.isdecimal() and len(raw_seq) < 12 else None
+    base_seq = whole_number(request.form.get("base_seq", ""), None, max_digits=11)
     try:
         changed = _guarded_call(editing.update_item, item_id, values, base_seq)
     except Invalid as exc:

@@ -26,7 +26,7 @@ from museum.i18n import HTML_LANG, LANG_COOKIE, LOCALES, localised
 from museum.public import bp
 from museum.search.request import FACETS, SORTS
 from museum.search_form import ADVANCED_INPUTS, search_request_from_args
-from museum.web import cached_page, current_catalogue
+from museum.web import cached_page, current_catalogue, whole_number
 
 ONE_YEAR = 365 * 24 * 3600
 P = ParamSpec("P")
@@ -68,9 +68,7 @@ def _query_string(args: MultiDict[str, str]) -> str:
 
 def _page_arg() -> int:
     """Return the ?page= number, 1 for anything that is not a positive whole number."""
-    raw = request.args.get("page", "1")
-    # isascii too: "²".isdecimal() is true, but int() refuses it.
-    return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 7 else 1
+    return whole_number(request.args.get("page", "1"), 1)
 
 
 @bp.get("/")
@@ -107,9 +105,9 @@ def item(item_id: str) -> ResponseReturnValue:
     page = service.item_page(current_catalogue(), item_id)
     if page is None:
         abort(404)
-    raw_index = request.args.get("image", "0")
-    shown = (int(raw_index) if raw_index.isascii() and raw_index.isdecimal() and len(raw_index) < 7
-             and int(raw_index) < len(page.item.images) else 0)
+    shown = whole_number(request.args.get("image", "0"), 0)
+    if shown >= len(page.item.images):
+        shown = 0
     accessed = dt.date.today().isoformat()
     described = _describe(page.item, accessed)
     return render_template("public/item.html", page=page, shown=shown, accessed=accessed, **described)

@@ -227,7 +227,8 @@ class _SegmentChild:
 
     def finish(self) -> Segment | None:
         """Tell the child there is no more and return the segment it wrote (None if empty)."""
-        self.send_end()
+        self._outbox.put(None)
+        self._feeder.join()
         if self._process.stdout is None:
             raise RuntimeError("index worker started without stdout")
         reply = self._process.stdout.read()
@@ -236,11 +237,6 @@ class _SegmentChild:
         # The bytes come from the child this process started, over a private pipe.
         segment: Segment | None = pickle.loads(reply)  # noqa: S301
         return segment
-
-    def send_end(self) -> None:
-        """Queue the end marker."""
-        self._outbox.put(None)
-        self._feeder.join()
 
     def _error_text(self) -> str:
         """Return the end of what the child wrote to stderr."""

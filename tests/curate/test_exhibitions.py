@@ -456,3 +456,12 @@ def test_the_editor_works_the_same_on_postgresql(make_app: AppFactory) -> None:
         assert story.index("The Harvesters") < story.index("牧羊圖") < story.index("Hibiscus and Parrots")
         assert [r.action for r in _revisions(app, exhibition_id)][-2:] == ["edit-section", "revert"]
         close_catalogue(app.extensions[CATALOGUE_KEY])
+
+
+def test_odd_section_numbers_in_the_finder_give_the_editor_not_an_error(app: Flask) -> None:
+    client = _client(app)
+    exhibition_id = _create(client)
+    # 5,000 digits is more than int() reads; full-width and signed numbers are not section ids.
+    for section in ("9" * 5000, "１２", "-3", "", "abc"):
+        status, page = _get(client, f"/curate/exhibitions/{exhibition_id}?section={section}&find=Harvesters")
+        assert status == 200 and 'aria-label="Items found"' not in page, section
